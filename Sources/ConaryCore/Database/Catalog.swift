@@ -1,0 +1,71 @@
+import Foundation
+import GRDB
+
+/// Queries over troves, files and states that several operations share.
+enum Catalog {
+    static func insertFiles(_ files: [FileEntry], troveID: Int64, db: Database) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO files (troveId, path, kind, objectId, sha256, size, mode, uid, gid, target)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let objectStatement = try db.cachedStatement(sql: "INSERT OR IGNORE INTO objects (id, sha256, size) VALUES (?, ?, ?)")
+        for file in files {
+            if let objectID = file.objectID, let sha256 = file.sha256 {
+                try objectStatement.execute(arguments: [objectID, sha256, file.size])
+            }
+            try statement.execute(arguments: [troveID, file.path, file.kind.rawValue, file.objectID, file.sha256,
+                                              file.size, file.mode, file.uid, file.gid, file.target])
+        }
+    }
+
+    /// All files of the given troves, with the index of the trove in `troves` as owner.
+    static func files(of troves: [Trove], db: Database) throws -> [(owner: Int, entry: FileEntry)] {
+        var position: [Int64: Int] = [:]
+        for (index, trove) in troves.enumerated() { position[trove.id!] = index }
+        guard !troves.isEmpty else { return [] }
+        let ids = troves.map { String($0.id!) }.joined(separator: ",")
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT troveId, path, kind, objectId, sha256, size, mode, uid, gid, target
+            FROM files WHERE troveId IN (\(ids)) ORDER BY troveId, id
+            """)
+        var result: [(Int, FileEntry)] = []
+        while let row = try rows.next() {
+            let entry = FileEntry(
+                path: row[1], kind: FileKind(rawValue: row[2])!, objectID: row[3], sha256: row[4], size: row[5],
+                mode: row[6], uid: row[7], gid: row[8], target: row[9])
+            result.append((position[row[0]]!, entry))
+        }
+        return result
+    }
+
+    static func members(ofState id: Int64, db: Database) throws -> [Trove] {
+        try Trove.fetchAll(db, sql: """
+            SELECT troves.* FROM troves JOIN stateMembers ON stateMembers.troveId = troves.id
+            WHERE stateMembers.stateId = ? ORDER BY troves.name, troves.version
+            """, arguments: [id])
+    }
+
+    static func activeState(db: Database) throws -> SystemState? {
+        try SystemState.filter(Column("status") == StateStatus.active.rawValue).fetchOne(db)
+    }
+
+    static func state(_ id: Int64, db: Database) throws -> SystemState {
+        guard let state = try SystemState.fetchOne(db, key: id) else { throw ConaryError.stateNotFound(id) }
+        return state
+    }
+
+    static func nextStateID(db: Database) throws -> Int64 {
+        (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM states") ?? 0) + 1
+    }
+
+    /// Finds a trove by "name" or "name=version". A bare name must be unambiguous.
+    static func trove(matching spec: String, db: Database) throws -> Trove {
+        let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+        var request = Trove.filter(Column("name") == parts[0])
+        if parts.count == 2 { request = request.filter(Column("version") == parts[1]) }
+        let found = try request.order(Column("id")).fetchAll(db)
+        if found.isEmpty { throw ConaryError.troveNotFound(spec) }
+        if found.count > 1 { throw ConaryError.ambiguousTrove(parts[0], versions: found.map(\.version)) }
+        return found[0]
+    }
+}

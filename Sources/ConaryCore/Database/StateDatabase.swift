@@ -1,0 +1,87 @@
+import Foundation
+import GRDB
+
+/// <root>/conary/conary.db: SQLite in WAL mode with full fsync on commit, so a changeset
+/// recorded before a swap survives a crash right after it.
+public final class StateDatabase: @unchecked Sendable {
+    let queue: DatabaseQueue
+
+    init(path: String) throws {
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        queue = try DatabaseQueue(path: path, configuration: config)
+        try StateDatabase.migrator.migrate(queue)
+    }
+
+    public func read<T>(_ body: (Database) throws -> T) throws -> T { try queue.read(body) }
+    public func write<T>(_ body: (Database) throws -> T) throws -> T { try queue.write(body) }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-core") { db in
+            try db.create(table: "troves") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("name", .text).notNull()
+                t.column("version", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("format", .text).notNull()
+                t.column("source", .text).notNull()
+                t.column("created", .datetime).notNull()
+                t.uniqueKey(["name", "version"])
+            }
+            try db.create(table: "objects") { t in
+                t.primaryKey("id", .text)
+                t.column("sha256", .text).notNull()
+                t.column("size", .integer).notNull()
+            }
+            try db.create(table: "files") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("troveId", .integer).notNull().references("troves", onDelete: .cascade)
+                t.column("path", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("objectId", .text).references("objects")
+                t.column("sha256", .text)
+                t.column("size", .integer).notNull()
+                t.column("mode", .integer).notNull()
+                t.column("uid", .integer).notNull()
+                t.column("gid", .integer).notNull()
+                t.column("target", .text)
+                t.uniqueKey(["troveId", "path"])
+            }
+            try db.create(index: "filesByObject", on: "files", columns: ["objectId"])
+            try db.create(index: "filesByPath", on: "files", columns: ["path"])
+            try db.create(table: "states") { t in
+                t.primaryKey("id", .integer)
+                t.column("parent", .integer)
+                t.column("created", .datetime).notNull()
+                t.column("summary", .text).notNull()
+                t.column("treeHash", .text).notNull()
+                t.column("fileCount", .integer).notNull()
+                t.column("status", .text).notNull()
+                t.column("pinned", .boolean).notNull().defaults(to: false)
+            }
+            try db.create(table: "stateMembers") { t in
+                t.column("stateId", .integer).notNull().references("states", onDelete: .cascade)
+                t.column("troveId", .integer).notNull().references("troves")
+                t.column("reason", .text).notNull()
+                t.primaryKey(["stateId", "troveId"])
+            }
+            try db.create(table: "changesets") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("uuid", .text).notNull().unique()
+                t.column("kind", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("fromState", .integer)
+                t.column("toState", .integer).notNull()
+                t.column("command", .text).notNull()
+                t.column("started", .datetime).notNull()
+                t.column("finished", .datetime)
+            }
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import GRDB
+
+/// `conary commit DIR`: turns a directory tree into a trove whose files are in the store.
+public enum TreeImporter {
+    public struct Summary: Sendable {
+        public let trove: Trove
+        public let files: Int
+        public let newObjects: Int
+        public let bytes: Int64
+    }
+
+    static func importTree(at directory: String, name: String, version: String, store: ObjectStore, database: StateDatabase) throws -> Summary {
+        guard !name.isEmpty, !name.contains("="), !name.contains("/"), !version.isEmpty, !version.contains("=") else {
+            throw ConaryError.invalidArgument("A trove needs a name without \"=\" or \"/\" and a non-empty version.")
+        }
+        if try database.read({ try Trove.filter(Column("name") == name && Column("version") == version).fetchCount($0) }) > 0 {
+            throw ConaryError.troveExists(name: name, version: version)
+        }
+        let items = try TreeScanner.scan(directory)
+        let intake = try store.beginIntake()
+        let top = try Descriptor.directory(directory)
+        var entries = items.map {
+            FileEntry(path: $0.path, kind: $0.kind, size: $0.size, mode: $0.mode, uid: $0.uid, gid: $0.gid, target: $0.target)
+        }
+        let regular = entries.indices.filter { entries[$0].kind == .regular }
+        try ingestInParallel(regular, entries: &entries, top: top.fd, display: directory, intake: intake)
+        try intake.place()
+
+        var trove = Trove(id: nil, name: name, version: version, kind: "package", format: "tree",
+                          source: "commit of \(directory)", created: Date())
+        let newObjects = try database.write { db -> Int in
+            let before = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM objects")!
+            try trove.insert(db)
+            try Catalog.insertFiles(entries, troveID: trove.id!, db: db)
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM objects")! - before
+        }
+        FaultInjection.point("import.recorded")
+        return Summary(trove: trove, files: entries.count, newObjects: newObjects,
+                       bytes: regular.reduce(0) { $0 + entries[$1].size })
+    }
+
+    /// Hashes and stores the regular files on every core.
+    private static func ingestInParallel(_ indices: [Int], entries: inout [FileEntry], top: Int32, display: String, intake: ObjectIntake) throws {
+        var results = [(objectID: String, sha256: String, size: Int64)?](repeating: nil, count: indices.count)
+        let snapshot = entries
+        try results.withUnsafeMutableBufferPointer { slots in
+            try Parallel.forEach(indices.count, makeContext: { ReadBuffer() }) { position, buffer in
+                slots[position] = try ingest(snapshot[indices[position]], top: top, display: display, intake: intake, buffer: buffer)
+            }
+        }
+        for (position, index) in indices.enumerated() {
+            entries[index].objectID = results[position]!.objectID
+            entries[index].sha256 = results[position]!.sha256
+        }
+    }
+
+    private static func ingest(_ entry: FileEntry, top: Int32, display: String, intake: ObjectIntake, buffer: ReadBuffer) throws -> (objectID: String, sha256: String, size: Int64) {
+        let relative = String(entry.path.dropFirst())
+        let file = try Descriptor.open(relative, relativeTo: top, flags: O_RDONLY | O_NOFOLLOW | O_NOCTTY)
+        let xattrs = try ExtendedAttributes.read(fd: file.fd, path: display + entry.path)
+        let metadata = ObjectMetadata(packageMode: entry.mode, uid: entry.uid, gid: entry.gid, xattrs: xattrs)
+        let result = try intake.ingest(source: file.fd, path: display + entry.path, metadata: metadata, buffer: buffer)
+        if result.size != entry.size { throw ConaryError.changedDuringImport(display + entry.path) }
+        return result
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import GRDB
+
+/// One system root (`/` or `--root DIR`) opened for work: locked, recovered from any
+/// interrupted changeset, with its database, store and state trees at hand.
+public final class ConaryRoot {
+    public let path: String
+    public let database: StateDatabase
+    public let store: ObjectStore
+    let trees: StateTrees
+    let layout: RootLayout
+    private let lock: RootLock
+    /// Progress and recovery messages for the user (the CLI prints them to stderr).
+    let log: (String) -> Void
+
+    /// Opens `path`. With `create`, a root without Conary gets its conary/ folder;
+    /// without it, such a root is an error (read-only commands should not create anything).
+    public init(path: String, create: Bool, layout: RootLayout = .standard, log: @escaping (String) -> Void = { _ in }) throws {
+        self.path = path
+        self.layout = layout
+        self.log = log
+        guard let rootStat = FileSystem.lstat(path), FileSystem.isDirectory(rootStat) || FileSystem.isSymlink(rootStat) else {
+            throw ConaryError.rootMissing(path)
+        }
+        let conaryPath = path == "/" ? "/conary" : path + "/conary"
+        if !FileSystem.exists(conaryPath + "/conary.db") && !create { throw ConaryError.notInitialized(path) }
+        try FileSystem.makeDirectory(conaryPath, mode: 0o700)
+        let root = try Descriptor.open(path, flags: O_RDONLY | O_DIRECTORY)
+        let conary = try Descriptor.directory(conaryPath)
+        if try root.stat().st_dev != conary.stat().st_dev { throw ConaryError.crossDevice(conaryPath) }
+        lock = try RootLock(path: conaryPath + "/lock") { log("Waiting for another conary process to release \(conaryPath)/lock…") }
+        store = try ObjectStore(path: conaryPath + "/objects")
+        database = try StateDatabase(path: conaryPath + "/conary.db")
+        trees = try StateTrees(root: root, rootPath: path, conary: conary)
+        for message in try Recovery(database: database, store: store, trees: trees).run() { log(message) }
+    }
+
+    // MARK: Shared helpers
+
+    func activeState() throws -> SystemState? {
+        try database.read { try Catalog.activeState(db: $0) }
+    }
+
+    func requireActiveState() throws -> SystemState {
+        guard let state = try activeState() else { throw ConaryError.noActiveState }
+        return state
+    }
+
+    /// The in-memory tree of a set of troves (conflicts are found here, before any change).
+    func buildTree(_ troves: [Trove]) throws -> ArenaTree {
+        let files = try database.read { try Catalog.files(of: troves, db: $0) }
+        return try TreeBuilder.build(.init(ownerNames: troves.map(\.spec), files: files), layout: layout)
+    }
+
+    public func tree(ofState id: Int64) throws -> ArenaTree {
+        try buildTree(try database.read { try Catalog.members(ofState: id, db: $0) })
+    }
+
+    // MARK: Import
+
+    /// Imports a directory tree as a new trove.
+    public func commit(directory: String, name: String, version: String) throws -> TreeImporter.Summary {
+        try TreeImporter.importTree(at: directory, name: name, version: version, store: store, database: database)
+    }
+}
+
+/// Seconds elapsed while running `body`.
+func measure<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+    let clock = ContinuousClock()
+    var result: T?
+    let elapsed = try clock.measure { result = try body() }
+    return (result!, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+}

@@ -1,0 +1,117 @@
+import CLinux
+import Foundation
+
+/// The content-addressed store: <root>/conary/objects/ab/cdef…, one read-only file per
+/// object, mtime 0, never modified in place.
+public final class ObjectStore: @unchecked Sendable {
+    public let path: String
+    let directory: Descriptor
+    static let canonicalMTime = timespec(tv_sec: 0, tv_nsec: 0)
+    private static let incomingPrefix = ".incoming-"
+
+    init(path: String) throws {
+        self.path = path
+        try FileSystem.makeDirectory(path, mode: 0o755)
+        directory = try Descriptor.directory(path)
+        for bucket in 0..<256 {
+            try FileSystem.makeDirectory(String(format: "%02x", bucket), relativeTo: directory.fd, mode: 0o755)
+        }
+    }
+
+    /// "ab/cdef…" for object id "abcdef…".
+    public static func relativePath(_ id: String) -> String {
+        let split = id.index(id.startIndex, offsetBy: 2)
+        return "\(id[..<split])/\(id[split...])"
+    }
+
+    public func contains(_ id: String) -> Bool {
+        FileSystem.exists(ObjectStore.relativePath(id), relativeTo: directory.fd)
+    }
+
+    func openObject(_ id: String) throws -> Descriptor {
+        try Descriptor.open(ObjectStore.relativePath(id), relativeTo: directory.fd, flags: O_RDONLY | O_NOFOLLOW)
+    }
+
+    /// Starts a batch of new objects. Nothing is visible in the store until `place()`.
+    func beginIntake() throws -> ObjectIntake {
+        try ObjectIntake(store: self, name: "\(ObjectStore.incomingPrefix)\(getpid())-\(UUID().uuidString.prefix(8))")
+    }
+
+    /// Removes intake folders left by an interrupted import.
+    func discardAbandonedIntakes() throws {
+        for name in try FileSystem.listDirectory(directory.fd) where name.hasPrefix(ObjectStore.incomingPrefix) {
+            try FileSystem.removeTree(name, relativeTo: directory.fd)
+        }
+    }
+
+    /// Every object id that has a file in the store.
+    func storedObjectIDs() throws -> [String] {
+        var ids: [String] = []
+        for bucket in 0..<256 {
+            let name = String(format: "%02x", bucket)
+            let bucketDir = try Descriptor.directory(name, relativeTo: directory.fd)
+            for file in try FileSystem.listDirectory(bucketDir.fd) { ids.append(name + file) }
+        }
+        return ids
+    }
+
+    func remove(_ id: String) throws {
+        let relative = ObjectStore.relativePath(id)
+        if unlinkat(directory.fd, relative, 0) == -1 && errno != ENOENT {
+            throw ConaryError.system(operation: "Removing object", path: relative, errno: errno)
+        }
+    }
+}
+
+/// One import's new objects: written and hashed in one pass into a private folder, then
+/// made durable with one syncfs and renamed into the store. A crash before `place()`
+/// leaves only the private folder, which the next run discards.
+final class ObjectIntake: @unchecked Sendable {
+    private let store: ObjectStore
+    private let name: String
+    private let directory: Descriptor
+    private let lock = NSLock()
+    private var pending: [(temp: String, id: String)] = []
+    private var counter = 0
+
+    fileprivate init(store: ObjectStore, name: String) throws {
+        self.store = store
+        self.name = name
+        try sys("Creating directory", name, mkdirat(store.directory.fd, name, 0o700))
+        directory = try Descriptor.directory(name, relativeTo: store.directory.fd)
+    }
+
+    private func nextTempName() -> String {
+        lock.lock(); defer { lock.unlock() }
+        counter += 1
+        return String(counter)
+    }
+
+    /// Copies the file open at `source` into the intake, hashing it on the way.
+    func ingest(source: Int32, path: String, metadata: ObjectMetadata, buffer: ReadBuffer) throws -> (objectID: String, sha256: String, size: Int64) {
+        let temp = nextTempName()
+        let output = try Descriptor.open(temp, relativeTo: directory.fd, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+        let (sha256, size) = try Hashing.stream(from: source, copyingTo: output.fd, path: path, buffer: buffer.pointer)
+        try metadata.apply(to: output.fd, path: path)
+        let id = metadata.objectID(contentSHA256: sha256)
+        lock.lock(); pending.append((temp, id)); lock.unlock()
+        return (id, sha256, size)
+    }
+
+    /// Makes every ingested object durable and visible in the store, then removes the intake.
+    func place() throws {
+        try directory.syncFilesystem()
+        FaultInjection.point("import.objects-written")
+        for (temp, id) in pending {
+            let final = ObjectStore.relativePath(id)
+            if store.contains(id) {
+                try sys("Removing", temp, unlinkat(directory.fd, temp, 0))
+            } else {
+                try sys("Placing object", final, renameat(directory.fd, temp, store.directory.fd, final))
+            }
+        }
+        try store.directory.syncFilesystem()
+        try sys("Removing directory", name, unlinkat(store.directory.fd, name, AT_REMOVEDIR))
+        FaultInjection.point("import.objects-placed")
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import ConaryCore
+import Foundation
+
+@main
+struct Conary: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conary",
+        abstract: "Atomic system states built from troves.",
+        subcommands: [Commit.self, Install.self, Remove.self, Rollback.self, StateCommand.self,
+                      History.self, Verify.self, GarbageCollect.self])
+
+    /// Usage errors and --help go through ArgumentParser; everything a command throws
+    /// becomes one "conary: …" line and exit status 1.
+    static func main() {
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot(globalOptionsMovedLast(Array(CommandLine.arguments.dropFirst())))
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            try command.run()
+        } catch let error as ConaryError {
+            Output.fail(error.description)
+        } catch {
+            Output.fail("\(error)")
+        }
+    }
+}
+
+/// `conary --root DIR install x` reads like rpm and dnf; ArgumentParser wants subcommand
+/// options after the subcommand, so a leading --root moves to the end.
+func globalOptionsMovedLast(_ arguments: [String]) -> [String] {
+    var leading: [String] = []
+    var rest = arguments[...]
+    while let first = rest.first, first.hasPrefix("--root") {
+        leading.append(rest.removeFirst())
+        if first == "--root", let value = rest.first {
+            leading.append(value)
+            rest.removeFirst()
+        }
+    }
+    return Array(rest) + leading
+}
+
+/// Options every command shares.
+struct RootOptions: ParsableArguments {
+    @Option(name: .long, help: "The system root to manage.")
+    var root: String = "/"
+
+    func open(create: Bool = false) throws -> ConaryRoot {
+        try ConaryRoot(path: root, create: create, log: Output.note)
+    }
+
+    var command: String { CommandLine.arguments.dropFirst().joined(separator: " ") }
+}
+
+enum Output {
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data("conary: \(message)\n".utf8))
+    }
+
+    static func fail(_ message: String) -> Never {
+        error(message)
+        exit(1)
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value < 0.01 ? String(format: "%.2f ms", value * 1000) : String(format: "%.2f s", value)
+    }
+
+    static func date(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter.string(from: date)
+    }
+
+    /// Prints rows as left-aligned columns.
+    static func table(_ header: [String], _ rows: [[String]]) {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        for row in all {
+            let cells = row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }
+            print(cells.joined(separator: "  "))
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import ConaryCore
+import Foundation
+import XCTest
+
+/// Temporary roots and source trees on the real filesystem, removed after each test.
+final class Scratch {
+    let base: String
+
+    init() throws {
+        base = NSTemporaryDirectory() + "conary-test-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: base) }
+
+    /// An empty directory to use as a system root.
+    func root(_ name: String = "root") throws -> String {
+        let path = base + "/" + name
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// A source tree: "path": "content" makes a file (mode 0644), a trailing "/" makes a
+    /// directory, "->target" makes a symlink.
+    @discardableResult
+    func tree(_ name: String, _ entries: [String: String]) throws -> String {
+        let top = base + "/src-" + name
+        try FileManager.default.createDirectory(atPath: top, withIntermediateDirectories: true)
+        for (path, content) in entries.sorted(by: { $0.key < $1.key }) {
+            let full = top + "/" + path
+            if path.hasSuffix("/") {
+                try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true)
+                continue
+            }
+            try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            if content.hasPrefix("->") {
+                try FileManager.default.createSymbolicLink(atPath: full, withDestinationPath: String(content.dropFirst(2)))
+            } else {
+                try Data(content.utf8).write(to: URL(fileURLWithPath: full))
+                chmod(full, 0o644)
+            }
+        }
+        return top
+    }
+}
+
+func readFile(_ path: String) -> String? {
+    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    return String(decoding: data, as: UTF8.self)
+}
+
+func lstatOf(_ path: String) -> stat? {
+    var st = stat()
+    return lstat(path, &st) == 0 ? st : nil
+}
+
+func liveMarker(_ root: String) -> Int64? {
+    readFile(root + "/usr/.conary-state").flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+}
+
+/// Asserts that `body` throws exactly `expected`.
+func XCTAssertThrowsConary<T>(_ expected: ConaryError, _ body: @autoclosure () throws -> T, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertThrowsError(try body(), file: file, line: line) { error in
+        XCTAssertEqual(error as? ConaryError, expected, file: file, line: line)
+    }
+}
