@@ -35,7 +35,7 @@ let package = Package(
             dependencies: ["ConaryCore"]),
         .testTarget(
             name: "ConaryCoreTests",
-            dependencies: ["ConaryCore", "conary"]),
+            dependencies: ["ConaryCore", "CLinux", "conary"]),
     ],
     swiftLanguageModes: [.v5]
 )

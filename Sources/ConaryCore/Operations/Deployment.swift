@@ -17,6 +17,7 @@ extension ConaryRoot {
 
     /// Adds troves ("name" or "name=version") to the active state's troves. A trove whose
     /// name is already installed replaces that version.
+    @discardableResult
     public func install(_ specs: [String], command: String) throws -> DeployResult {
         guard !specs.isEmpty else { throw ConaryError.invalidArgument("Name at least one trove to install.") }
         let active = try activeState()
@@ -40,6 +41,7 @@ extension ConaryRoot {
     }
 
     /// Removes troves (by name) from the active state.
+    @discardableResult
     public func remove(_ names: [String], command: String) throws -> DeployResult {
         guard !names.isEmpty else { throw ConaryError.invalidArgument("Name at least one trove to remove.") }
         let active = try requireActiveState()
