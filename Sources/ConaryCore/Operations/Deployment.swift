@@ -22,22 +22,25 @@ extension ConaryRoot {
         guard !specs.isEmpty else { throw ConaryError.invalidArgument("Name at least one trove to install.") }
         let active = try activeState()
         var members = try database.read { db in try active.map { try Catalog.members(ofState: $0.id, db: db) } ?? [] }
-        var changes: [String] = []
+        var added: [String] = []
+        var updated: [String] = []
         for spec in specs {
             let trove = try database.read { try Catalog.trove(matching: spec, db: $0) }
             if members.contains(trove) { continue }
             if let index = members.firstIndex(where: { $0.name == trove.name }) {
-                changes.append("update \(trove.name) \(members[index].version) → \(trove.version)")
+                updated.append("\(trove.name) \(members[index].version) → \(trove.version)")
                 members.remove(at: index)
             } else {
-                changes.append("install \(trove.spec)")
+                added.append(trove.spec)
             }
             members.append(trove)
         }
-        guard !changes.isEmpty else {
+        guard !added.isEmpty || !updated.isEmpty else {
             throw ConaryError.invalidArgument("Nothing to do: \(specs.joined(separator: ", ")) already in the active state.")
         }
-        return try deploy(members, kind: "install", summary: changes.joined(separator: ", "), command: command)
+        let summary = [("install", added), ("update", updated)].filter { !$0.1.isEmpty }
+            .map { "\($0.0) \($0.1.joined(separator: ", "))" }.joined(separator: "; ")
+        return try deploy(members, kind: "install", summary: summary, command: command)
     }
 
     /// Removes troves (by name) from the active state.

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds release binaries and runs conary-bench on a 50,000-file tree (as root).
+# Installs ostree for the baseline when it is missing. Usage: Scripts/bench.sh [FILES]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+if ! command -v ostree >/dev/null; then
+    apt-get install -y -qq ostree >/dev/null || { apt-get update -qq && apt-get install -y -qq ostree >/dev/null; }
+fi
+cd "$here"
+swift build -c release --product conary
+swift build -c release --product conary-bench
+.build/release/conary-bench "$here/bench-work" "${1:-50000}"
+rm -rf "$here/bench-work"

@@ -1,0 +1,157 @@
+import ConaryCore
+import Foundation
+
+/// conary-bench [WORK_DIR] [FILES]: measures Conary against cp -al and ostree on one tree,
+/// in one run, and prints ratios. Needs root (it deploys real states) and a conary binary
+/// beside itself for the whole-command rollback timing.
+@main
+struct Bench {
+    static func main() throws {
+        let arguments = CommandLine.arguments
+        let work = arguments.count > 1 ? arguments[1] : FileManager.default.currentDirectoryPath + "/bench-work"
+        let files = arguments.count > 2 ? Int(arguments[2])! : 50_000
+        let conary = URL(fileURLWithPath: arguments[0]).deletingLastPathComponent().path + "/conary"
+        try? FileManager.default.removeItem(atPath: work)
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        var bench = Bench(work: work, conary: conary)
+        do {
+            try bench.run(files: files)
+        } catch {
+            FileHandle.standardError.write(Data("conary-bench: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
+    let work: String
+    let conary: String
+    var rows: [(String, String)] = []
+    let ostree = Shell.which("ostree")
+
+    mutating func run(files: Int) throws {
+        print("Generating a \(files)-file tree…")
+        let source = work + "/tree"
+        let bytes = try TreeGenerator(shape: .init(files: files)).write(to: source + "/usr/share/bench")
+        let small = work + "/small"
+        _ = try TreeGenerator(shape: .init(files: 1_000)).write(to: small + "/usr/share/small")
+        try FileManager.default.createDirectory(atPath: work + "/one/usr/share", withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: work + "/one/usr/share/one"))
+        report("tree", "\(files) files, \(bytes / 1_048_576) MiB")
+
+        // Import: conary commit vs ostree commit of the same tree into a bare repository.
+        let rootPath = work + "/root"
+        try FileManager.default.createDirectory(atPath: rootPath, withIntermediateDirectories: true)
+        var root: ConaryRoot? = try ConaryRoot(path: rootPath, create: true)
+        let (_, importSeconds) = try time { try root!.commit(directory: source, name: "big", version: "1") }
+        let ostreeImport = try ostree.map { ostree -> Double in
+            try Shell.run(ostree, ["--repo=\(work)/repo", "init", "--mode=bare"])
+            return try time { try Shell.run(ostree, ["--repo=\(work)/repo", "commit", "--branch=bench", "--tree=dir=\(source)"]) }.1
+        }
+        compare("import (commit)", importSeconds, against: "ostree commit", ostreeImport)
+
+        // Staging: a full blit (includes syncfs) vs cp -al and ostree checkout, each followed by sync -f.
+        _ = try root!.commit(directory: work + "/one", name: "one", version: "1")
+        _ = try root!.commit(directory: small, name: "small", version: "1")
+        var blits: [Double] = []
+        var swaps: [Double] = []
+        try root!.install(["big"], command: "bench")
+        for round in 0..<3 {
+            let result = round % 2 == 0 ? try root!.install(["one"], command: "bench") : try root!.remove(["one"], command: "bench")
+            blits.append(result.blitSeconds)
+            swaps.append(result.swapSeconds)
+        }
+        let live = rootPath + "/usr"
+        let cpSeconds = try median((0..<3).map { round in
+            try time { try Shell.run("cp", ["-al", live, "\(work)/cp\(round)"]); try Shell.run("sync", ["-f", work]) }.1
+        })
+        let checkoutSeconds = try ostree.map { ostree in
+            try median((0..<3).map { round in
+                try time {
+                    try Shell.run(ostree, ["--repo=\(work)/repo", "checkout", "--require-hardlinks", "bench", "\(work)/co\(round)"])
+                    try Shell.run("sync", ["-f", work])
+                }.1
+            })
+        }
+        compare("staging (blit)", median(blits), against: "cp -al", cpSeconds)
+        compare("staging (blit)", median(blits), against: "ostree checkout --require-hardlinks", checkoutSeconds)
+        report("swap (renameat2 + fsyncs)", String(format: "%.3f ms", median(swaps) * 1000))
+
+        // One changed file: a new trove version differing in one file, deployed as an update.
+        let changed = try FileManager.default.subpathsOfDirectory(atPath: source).sorted().first { $0.hasPrefix("usr/share/bench/d1/") && $0.hasSuffix("f1") }!
+        try FileManager.default.removeItem(atPath: "\(source)/\(changed)")
+        try Data("changed".utf8).write(to: URL(fileURLWithPath: "\(source)/\(changed)"))
+        let (_, reimport) = try time { try root!.commit(directory: source, name: "big", version: "2") }
+        report("re-import with one file changed", String(format: "%.2f s", reimport))
+        let update = try root!.install(["big=2"], command: "bench")
+        compare("one-file update staging", update.blitSeconds, against: "cp -al", cpSeconds)
+
+        // Whole rollback command, big tree vs a small one: it must not grow with the tree.
+        root = nil  // releases the root's lock for the conary processes
+        let bigRollback = try rollbackSeconds(rootPath, returningTo: update.state.id)
+        let smallRoot = work + "/small-root"
+        try FileManager.default.createDirectory(atPath: smallRoot, withIntermediateDirectories: true)
+        try Shell.run(conary, ["--root", smallRoot, "commit", small, "--name", "small", "--version", "1"])
+        try Shell.run(conary, ["--root", smallRoot, "commit", work + "/one", "--name", "one", "--version", "1"])
+        try Shell.run(conary, ["--root", smallRoot, "install", "small"])
+        try Shell.run(conary, ["--root", smallRoot, "install", "one"])
+        let smallRollback = try rollbackSeconds(smallRoot, returningTo: 2)
+        compare("rollback command, \(files) files", bigRollback, against: "rollback command, 1000 files", smallRollback)
+
+        print("")
+        let width = rows.map(\.0.count).max() ?? 0
+        for (name, value) in rows { print(name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value) }
+    }
+
+    /// Median time of a whole `conary rollback` process; each round activates `state` again.
+    private func rollbackSeconds(_ root: String, returningTo state: Int64) throws -> Double {
+        try median((0..<3).map { _ in
+            let seconds = try time { try Shell.run(conary, ["--root", root, "rollback"]) }.1
+            try Shell.run(conary, ["--root", root, "state", "activate", "\(state)"])
+            return seconds
+        })
+    }
+
+    private mutating func report(_ name: String, _ value: String) {
+        rows.append((name, value))
+        print("\(name): \(value)")
+    }
+
+    private mutating func compare(_ name: String, _ seconds: Double, against baseline: String, _ baselineSeconds: Double?) {
+        guard let baselineSeconds else {
+            report("\(name) vs \(baseline)", String(format: "%.3f s (baseline not installed)", seconds))
+            return
+        }
+        report("\(name) vs \(baseline)",
+               String(format: "%.3f s vs %.3f s = %.2f×", seconds, baselineSeconds, seconds / baselineSeconds))
+    }
+}
+
+func time<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+    let start = DispatchTime.now().uptimeNanoseconds
+    let result = try body()
+    return (result, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+}
+
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+enum Shell {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func which(_ name: String) -> String? {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+            .map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    static func run(_ command: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: command.hasPrefix("/") ? command : which(command) ?? command)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failure(description: "\(command) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
+        }
+    }
+}
