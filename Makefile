@@ -1,13 +1,16 @@
-# The two set-up commands of the README.
-.PHONY: demo test bench
+# The README's set-up commands: `make demo` runs the main job, `make test` the test suite.
+.PHONY: deps demo test bench
 
-demo:
+deps:
+	@Scripts/install-deps.sh
+
+demo: deps
 	swift build --product conary
 	Scripts/demo.sh
 
-test:
+test: deps
 	swift build --build-tests
 	swift test
 
-bench:
+bench: deps
 	Scripts/bench.sh

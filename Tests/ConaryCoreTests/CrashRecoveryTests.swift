@@ -49,6 +49,7 @@ final class CrashRecoveryTests: XCTestCase {
     }()
 
     override func setUpWithError() throws {
+        try requireRoot()
         scratch = try Scratch()
     }
 

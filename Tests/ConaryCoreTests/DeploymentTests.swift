@@ -9,6 +9,7 @@ final class DeploymentTests: XCTestCase {
     var rootPath: String!
 
     override func setUpWithError() throws {
+        try requireRoot()
         scratch = try Scratch()
         rootPath = try scratch.root()
     }

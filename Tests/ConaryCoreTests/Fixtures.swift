@@ -65,3 +65,8 @@ func XCTAssertThrowsConary<T>(_ expected: ConaryError, _ body: @autoclosure () t
         XCTAssertEqual(error as? ConaryError, expected, file: file, line: line)
     }
 }
+
+/// Deploying sets owners and reads every file, so these tests run as root (CI does).
+func requireRoot() throws {
+    if geteuid() != 0 { throw XCTSkip("SKIPPED: this test deploys real states and needs root.") }
+}

@@ -110,15 +110,7 @@ struct Blitter {
         let source = try store.openObject(objectID)
         let st = try source.stat()
         let output = try Descriptor.open(name, relativeTo: dirFD, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
-        var remaining = size
-        while remaining > 0 {
-            let copied = conary_copy_file_range(source.fd, output.fd, Int(min(remaining, 1 << 30)))
-            if copied <= 0 {
-                if copied < 0 && errno == EINTR { continue }
-                throw ConaryError.system(operation: "Copying object", path: ObjectStore.relativePath(objectID), errno: copied < 0 ? errno : EIO)
-            }
-            remaining -= Int64(copied)
-        }
+        try FileCopy.copy(from: source.fd, to: output.fd, length: size, path: ObjectStore.relativePath(objectID))
         let xattrs = try ExtendedAttributes.read(fd: source.fd, path: ObjectStore.relativePath(objectID))
         let metadata = ObjectMetadata(packageMode: UInt32(st.st_mode) & 0o7777, uid: st.st_uid, gid: st.st_gid, xattrs: xattrs)
         try metadata.apply(to: output.fd, path: name)

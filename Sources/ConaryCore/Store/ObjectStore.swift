@@ -63,16 +63,18 @@ public final class ObjectStore: @unchecked Sendable {
     }
 }
 
-/// One import's new objects: written and hashed in one pass into a private folder, then
-/// made durable with one syncfs and renamed into the store. A crash before `place()`
+/// One import's new objects: each file is hashed first, and only content the store lacks is
+/// copied (in the kernel, with copy_file_range) into a private folder. `place()` makes them
+/// durable with one syncfs and renames them into the store. A crash before `place()`
 /// leaves only the private folder, which the next run discards.
 final class ObjectIntake: @unchecked Sendable {
     private let store: ObjectStore
     private let name: String
     private let directory: Descriptor
     private let lock = NSLock()
+    /// Objects this intake writes, by temp name; the id set stops a duplicate being written twice.
     private var pending: [(temp: String, id: String)] = []
-    private var counter = 0
+    private var claimed: Set<String> = []
 
     fileprivate init(store: ObjectStore, name: String) throws {
         self.store = store
@@ -81,20 +83,34 @@ final class ObjectIntake: @unchecked Sendable {
         directory = try Descriptor.directory(name, relativeTo: store.directory.fd)
     }
 
-    private func nextTempName() -> String {
+    /// Claims `id` for writing; false when the store or this intake has it already.
+    private func claim(_ id: String) -> String? {
         lock.lock(); defer { lock.unlock() }
-        counter += 1
-        return String(counter)
+        guard !claimed.contains(id), !store.contains(id) else { return nil }
+        claimed.insert(id)
+        let temp = String(pending.count)
+        pending.append((temp, id))
+        return temp
     }
 
-    /// Copies the file open at `source` into the intake, hashing it on the way.
+    /// Adds the file open at `source` (read from offset 0) to the intake.
     func ingest(source: Int32, path: String, metadata: ObjectMetadata, buffer: ReadBuffer) throws -> (objectID: String, sha256: String, size: Int64) {
-        let temp = nextTempName()
-        let output = try Descriptor.open(temp, relativeTo: directory.fd, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
-        let (sha256, size) = try Hashing.stream(from: source, copyingTo: output.fd, path: path, buffer: buffer.pointer)
-        try metadata.apply(to: output.fd, path: path)
+        let before = try Descriptor.stat(source, path: path)
+        let (sha256, size) = try Hashing.stream(from: source, path: path, buffer: buffer.pointer)
         let id = metadata.objectID(contentSHA256: sha256)
-        lock.lock(); pending.append((temp, id)); lock.unlock()
+        if let temp = claim(id) {
+            let output = try Descriptor.open(temp, relativeTo: directory.fd, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+            try sys("Rewinding", path, Int32(truncatingIfNeeded: lseek(source, 0, SEEK_SET)))
+            try FileCopy.copy(from: source, to: output.fd, length: size, path: path)
+            try metadata.apply(to: output.fd, path: path)
+        }
+        // The copy is not hashed again: a file that changed meanwhile shows in its stat.
+        let after = try Descriptor.stat(source, path: path)
+        guard Int64(after.st_size) == size, before.st_size == after.st_size,
+              before.st_mtim.tv_sec == after.st_mtim.tv_sec, before.st_mtim.tv_nsec == after.st_mtim.tv_nsec,
+              before.st_ctim.tv_sec == after.st_ctim.tv_sec, before.st_ctim.tv_nsec == after.st_ctim.tv_nsec else {
+            throw ConaryError.changedDuringImport(path)
+        }
         return (id, sha256, size)
     }
 
@@ -113,5 +129,20 @@ final class ObjectIntake: @unchecked Sendable {
         try store.directory.syncFilesystem()
         try sys("Removing directory", name, unlinkat(store.directory.fd, name, AT_REMOVEDIR))
         FaultInjection.point("import.objects-placed")
+    }
+}
+
+enum FileCopy {
+    /// Copies `length` bytes from the current offsets, inside the kernel.
+    static func copy(from source: Int32, to output: Int32, length: Int64, path: String) throws {
+        var remaining = length
+        while remaining > 0 {
+            let copied = conary_copy_file_range(source, output, Int(min(remaining, 1 << 30)))
+            if copied < 0 && errno == EINTR { continue }
+            if copied <= 0 {
+                throw ConaryError.system(operation: "Copying", path: path, errno: copied < 0 ? errno : EIO)
+            }
+            remaining -= Int64(copied)
+        }
     }
 }

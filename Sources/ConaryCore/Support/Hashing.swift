@@ -15,9 +15,8 @@ enum Hashing {
         SHA256.hash(data: Array(text.utf8)).hex
     }
 
-    /// Hashes everything readable from `fd` (from its current offset) and, if `output` is
-    /// given, writes the same bytes there. Returns the digest and the byte count.
-    static func stream(from fd: Int32, copyingTo output: Int32? = nil, path: String, buffer: UnsafeMutableRawBufferPointer) throws -> (sha256: String, size: Int64) {
+    /// Hashes everything readable from `fd` (from its current offset). Returns the digest and the byte count.
+    static func stream(from fd: Int32, path: String, buffer: UnsafeMutableRawBufferPointer) throws -> (sha256: String, size: Int64) {
         var hasher = SHA256()
         var total: Int64 = 0
         while true {
@@ -29,22 +28,9 @@ enum Hashing {
             if count == 0 { break }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
             hasher.update(bufferPointer: chunk)
-            if let output { try writeAll(output, chunk, path: path) }
             total += Int64(count)
         }
         return (hasher.finalize().hex, total)
-    }
-
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw ConaryError.system(operation: "Writing", path: path, errno: errno)
-            }
-            offset += written
-        }
     }
 }
 

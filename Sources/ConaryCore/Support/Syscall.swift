@@ -29,8 +29,12 @@ public final class Descriptor: @unchecked Sendable {
     }
 
     public func stat() throws -> stat {
+        try Descriptor.stat(fd, path: "fd \(fd)")
+    }
+
+    static func stat(_ fd: Int32, path: String) throws -> stat {
         var st = Glibc.stat()
-        try sys("Reading metadata of", "fd \(fd)", fstat(fd, &st))
+        try sys("Reading metadata of", path, fstat(fd, &st))
         return st
     }
 
@@ -88,15 +92,12 @@ enum FileSystem {
     static func writeAtomically(_ text: String, to path: String, relativeTo directory: Int32, mode: mode_t = 0o644) throws {
         let temp = ".\(path).tmp-\(getpid())"
         let file = try Descriptor.open(temp, relativeTo: directory, flags: O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode: mode)
-        let bytes = Array(text.utf8)
-        try bytes.withUnsafeBytes { raw in
+        try Array(text.utf8).withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let written = write(file.fd, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw ConaryError.system(operation: "Writing", path: temp, errno: errno)
-                }
+                if written < 0 && errno == EINTR { continue }
+                if written < 0 { throw ConaryError.system(operation: "Writing", path: temp, errno: errno) }
                 offset += written
             }
         }
