@@ -35,7 +35,10 @@ let package = Package(
             dependencies: ["ConaryCore"]),
         .testTarget(
             name: "ConaryCoreTests",
-            dependencies: ["ConaryCore", "CLinux", "conary"]),
+            dependencies: [
+                "ConaryCore", "CLinux", "conary",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -51,11 +51,13 @@ struct Bench {
         // Staging: a full blit (includes syncfs) vs cp -al and ostree checkout, each followed by sync -f.
         _ = try root!.commit(directory: work + "/one", name: "one", version: "1")
         _ = try root!.commit(directory: small, name: "small", version: "1")
+        var plans: [Double] = []
         var blits: [Double] = []
         var swaps: [Double] = []
         try root!.install(["big"], command: "bench")
         for round in 0..<3 {
             let result = round % 2 == 0 ? try root!.install(["one"], command: "bench") : try root!.remove(["one"], command: "bench")
+            plans.append(result.planSeconds)
             blits.append(result.blitSeconds)
             swaps.append(result.swapSeconds)
         }
@@ -73,6 +75,7 @@ struct Bench {
         }
         compare("staging (blit)", median(blits), against: "cp -al", cpSeconds)
         compare("staging (blit)", median(blits), against: "ostree checkout --require-hardlinks", checkoutSeconds)
+        report("plan (VFS build, conflicts, tree hash)", String(format: "%.3f s", median(plans)))
         report("swap (renameat2 + fsyncs)", String(format: "%.3f ms", median(swaps) * 1000))
 
         // One changed file: a new trove version differing in one file, deployed as an update.

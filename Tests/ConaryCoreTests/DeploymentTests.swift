@@ -195,6 +195,21 @@ final class DeploymentTests: XCTestCase {
         XCTAssertEqual(try root.states().count, 0)
     }
 
+    func testSeparatelyMountedUsrIsRefusedClearly() throws {
+        let root = try open()
+        try commit(root, "a", "1", ["usr/bin/a": "a"])
+        try FileManager.default.createDirectory(atPath: rootPath + "/usr", withIntermediateDirectories: true)
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "conary-test", rootPath + "/usr"]
+        try mount.run()
+        mount.waitUntilExit()
+        guard mount.terminationStatus == 0 else { throw XCTSkip("SKIPPED: cannot mount a tmpfs here to stand in for a separate /usr.") }
+        defer { umount(rootPath + "/usr") }
+        XCTAssertThrowsConary(.crossDevice(rootPath + "/usr"), try root.install(["a"], command: "t"))
+        XCTAssertEqual(try root.states().count, 0)
+    }
+
     func testCommitRefusesDeviceNodesAndImportsNothing() throws {
         let root = try open()
         let source = try scratch.tree("dev", ["usr/bin/a": "a"])

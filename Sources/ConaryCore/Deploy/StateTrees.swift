@@ -44,6 +44,13 @@ final class StateTrees {
         throw ConaryError.unmanagedUsr("\(rootPath)/usr")
     }
 
+    /// A separately mounted /usr cannot take part in hardlinks or the exchange.
+    func requireOneFilesystem() throws {
+        if let usr = FileSystem.lstat("usr", relativeTo: root.fd), usr.st_dev != (try conary.stat().st_dev) {
+            throw ConaryError.crossDevice("\(rootPath)/usr")
+        }
+    }
+
     func archivedStates() throws -> [Int64] {
         let states = try Descriptor.directory(StateTrees.states, relativeTo: conary.fd)
         return try FileSystem.listDirectory(states.fd).compactMap(Int64.init).sorted()

@@ -17,13 +17,17 @@ extension ConaryRoot {
         guard try trees.marker(of: StateTrees.archived(id), relativeTo: trees.conary.fd) == id else {
             throw ConaryError.stateUnavailable(id, reason: "its tree is missing from \(StateTrees.archived(id))")
         }
+        try trees.requireOneFilesystem()
+        guard let live = try trees.liveState() else {
+            throw ConaryError.stateUnavailable(id, reason: "\(path)/usr is missing, so there is nothing to exchange it with")
+        }
         let changeset = try database.write {
             try StateLedger.begin(kind: kind, from: current.id, to: id, command: command, db: $0)
         }
         FaultInjection.point("activate.recorded")
         try trees.exchange(StateTrees.archived(id))
         FaultInjection.point("activate.exchanged")
-        try trees.archive(StateTrees.archived(id), as: current.id)
+        try trees.archive(StateTrees.archived(id), as: live)
         trees.removeEmptyHolder("\(StateTrees.states)/\(id)")
         FaultInjection.point("activate.archived")
         try database.write { try StateLedger.markActive(id, changeset: changeset.id!, db: $0) }

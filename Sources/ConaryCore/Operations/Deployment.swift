@@ -64,7 +64,8 @@ extension ConaryRoot {
     func deploy(_ members: [Trove], kind: String, summary: String, command: String) throws -> DeployResult {
         let (tree, planSeconds) = try measure { try buildTree(members) }
         for link in layout.rootLinks { try trees.checkRootLink(link) }
-        _ = try trees.liveState()  // refuses an unmanaged /usr before anything changes
+        try trees.requireOneFilesystem()
+        let live = try trees.liveState()  // refuses an unmanaged /usr before anything changes
         let previous = try activeState()
         let usrNode = tree.lookup("/usr")
         let id = try database.read { try Catalog.nextStateID(db: $0) }
@@ -93,7 +94,8 @@ extension ConaryRoot {
             try trees.swapStagingIn()
         }
         FaultInjection.point("swap.exchanged")
-        if let previous { try trees.archive(StateTrees.stagingUsr, as: previous.id) }
+        // The tree swapped out is archived under its own number, even if /usr was tampered with.
+        if let live { try trees.archive(StateTrees.stagingUsr, as: live) }
         FaultInjection.point("swap.archived")
         try database.write { try StateLedger.markActive(id, changeset: changeset.id!, db: $0) }
         FaultInjection.point("changeset.applied")

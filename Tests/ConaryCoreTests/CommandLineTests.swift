@@ -1,0 +1,90 @@
+import Foundation
+import XCTest
+
+/// The `conary` binary as a user meets it: one-line errors, non-zero exits, no changes on failure.
+final class CommandLineTests: XCTestCase {
+    private var scratch: Scratch!
+    private var rootPath: String!
+    private var binary: String!
+
+    override func setUpWithError() throws {
+        try requireRoot()
+        binary = try conaryBinary()
+        scratch = try Scratch()
+        rootPath = try scratch.root()
+    }
+
+    private func conary(_ arguments: String...) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--root", rootPath] + arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    private func assertOneLineError(_ result: (status: Int32, out: String, err: String), contains text: String,
+                                    file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(result.status, 1, file: file, line: line)
+        XCTAssertEqual(result.err.split(separator: "\n").count, 1, "expected one line, got: \(result.err)", file: file, line: line)
+        XCTAssertTrue(result.err.hasPrefix("conary: "), result.err, file: file, line: line)
+        XCTAssertTrue(result.err.contains(text), result.err, file: file, line: line)
+    }
+
+    func testWorkflowThroughTheBinary() throws {
+        let v1 = try scratch.tree("v1", ["usr/bin/app": "one"])
+        let v2 = try scratch.tree("v2", ["usr/bin/app": "two"])
+        XCTAssertEqual(try conary("commit", v1, "--name", "app", "--version", "1").status, 0)
+        XCTAssertEqual(try conary("commit", v2, "--name", "app", "--version", "2").status, 0)
+        XCTAssertEqual(try conary("install", "app=1").status, 0)
+        XCTAssertEqual(try conary("install", "app=2").status, 0)
+        let listing = try conary("state", "list")
+        XCTAssertTrue(listing.out.contains("update app 1 → 2"), listing.out)
+        XCTAssertEqual(try conary("rollback").status, 0)
+        XCTAssertEqual(readFile(rootPath + "/usr/bin/app"), "one")
+        let diff = try conary("state", "diff", "1", "2", "--files")
+        XCTAssertTrue(diff.out.contains("~ app 1 → 2") && diff.out.contains("M /usr/bin/app"), diff.out)
+        XCTAssertEqual(try conary("verify").status, 0)
+        let history = try conary("history")
+        XCTAssertTrue(history.out.contains("rollback"), history.out)
+    }
+
+    func testBadInputGivesOneLineAndChangesNothing() throws {
+        let tree = try scratch.tree("a", ["usr/bin/a": "a"])
+        assertOneLineError(try conary("state", "list"), contains: "holds no Conary database yet")
+        assertOneLineError(try conary("commit", rootPath + "/missing", "--name", "a", "--version", "1"), contains: "is not a directory")
+        XCTAssertEqual(try conary("commit", tree, "--name", "a", "--version", "1").status, 0)
+        assertOneLineError(try conary("commit", tree, "--name", "a", "--version", "1"), contains: "already in the store")
+        assertOneLineError(try conary("install", "nope"), contains: "No trove matches nope")
+        assertOneLineError(try conary("rollback"), contains: "No state is active yet")
+        XCTAssertEqual(try conary("install", "a").status, 0)
+        assertOneLineError(try conary("install", "a"), contains: "Nothing to do")
+        assertOneLineError(try conary("rollback"), contains: "nothing to roll back to")
+        assertOneLineError(try conary("state", "activate", "7"), contains: "State 7 does not exist")
+        assertOneLineError(try conary("state", "prune", "--keep=-1"), contains: "--keep")
+        assertOneLineError(try conary("remove", "zzz"), contains: "not in the active state")
+        XCTAssertEqual(try conary("history").out.split(separator: "\n").count, 2, "only the one install was recorded")
+        XCTAssertEqual(try conary("verify").status, 0)
+    }
+
+    func testVerifyFailsLoudlyOnTampering() throws {
+        let tree = try scratch.tree("a", ["usr/bin/a": "a"])
+        XCTAssertEqual(try conary("commit", tree, "--name", "a", "--version", "1").status, 0)
+        XCTAssertEqual(try conary("install", "a").status, 0)
+        unlink(rootPath + "/usr/bin/a")
+        let result = try conary("verify")
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.out.contains("missing: /usr/bin/a"), result.out)
+    }
+
+    func testUnknownOptionIsAUsageError() throws {
+        let result = try conary("state", "list", "--frobnicate")
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.err.contains("frobnicate"), result.err)
+    }
+}
