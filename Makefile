@@ -10,7 +10,7 @@ demo: deps
 
 test: deps
 	swift build --build-tests
-	swift test
+	swift test --disable-swift-testing
 
 bench: deps
 	Scripts/bench.sh
