@@ -48,6 +48,7 @@ struct Recovery {
                 messages.append("Moved the tree of state \(marker!) back to its archive after an interrupted activation.")
             } else if FileSystem.exists(StateTrees.archived(id), relativeTo: trees.conary.fd) {
                 try trees.delete(StateTrees.archived(id))
+                messages.append("Removed a tree from \(holder) that belongs to no state.")
             }
             trees.removeEmptyHolder(holder)
         }
