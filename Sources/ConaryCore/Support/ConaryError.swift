@@ -24,9 +24,7 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
     case alreadyActive(Int64)
     case noPreviousState(Int64)
     case noActiveState
-    case pinnedTrove(String)
     case changedDuringImport(String)
-    case corruptObject(String)
 
     public var description: String {
         switch self {
@@ -74,12 +72,8 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
             return "State \(id) was not built from an earlier state that still exists, so there is nothing to roll back to."
         case .noActiveState:
             return "No state is active yet; install a trove first."
-        case let .pinnedTrove(text):
-            return text
         case let .changedDuringImport(path):
             return "\(path) changed while it was being imported; import it again."
-        case let .corruptObject(path):
-            return "The store object \(path) does not match its recorded content."
         }
     }
 }
