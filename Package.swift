@@ -17,10 +17,13 @@ let package = Package(
     targets: [
         // Linux syscalls that Glibc's Swift overlay does not expose (renameat2, syncfs, xattrs).
         .target(name: "CLinux"),
+        // Package payloads (ar, tar, cpio; gzip, xz, zstd) are read with libarchive.
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .target(
             name: "ConaryCore",
             dependencies: [
                 "CLinux",
+                "CArchive",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),

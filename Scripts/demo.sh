@@ -23,14 +23,11 @@ step "Fetching real packages (cached in fixtures-cache/)"
 mapfile -t debs < <("$here/Scripts/fetch-debs.sh" "$cache" busybox-static libc6 hello)
 printf '  %s\n' "${debs[@]##*/}"
 
-step "Unpacking them into trees"
-for deb in "${debs[@]}"; do
-    name=$(dpkg-deb -f "$deb" Package)
-    mkdir -p "$work/$name"
-    dpkg-deb -x "$deb" "$work/$name"
-done
+step "Building a busybox root tree and two versions of an os-release tree"
+busybox_deb=${debs[0]} libc6_deb=${debs[1]} hello_deb=${debs[2]}
+dpkg-deb -x "$busybox_deb" "$work/busybox"
 # busybox-static ships only /bin/busybox; a busybox root also has its applet links.
-for applet in sh ls cat echo uname; do ln -s busybox "$work/busybox-static/bin/$applet"; done
+for applet in sh ls cat echo uname; do ln -s busybox "$work/busybox/bin/$applet"; done
 # Two versions of one trove: the OS identity, so an update and a rollback are visible.
 for version in 1.0 1.1; do
     mkdir -p "$work/os-release-$version/usr/lib"
@@ -42,17 +39,14 @@ mkdir -p "$demo"
 total_start=$(now)
 
 step "Committing the trees into the store"
-for deb in "${debs[@]}"; do
-    name=$(dpkg-deb -f "$deb" Package)
-    run commit "$work/$name" --name "$name" --version "$(dpkg-deb -f "$deb" Version)"
-done
+run commit "$work/busybox" --name busybox-root --version "$(dpkg-deb -f "$busybox_deb" Version)"
 run commit "$work/os-release-1.0" --name os-release --version 1.0
 run commit "$work/os-release-1.1" --name os-release --version 1.1
 
-step "Install a base system → state 1"
-run install busybox-static libc6 os-release=1.0
-step "Add a trove → state 2"
-run install hello
+step "Install a base system: two trees and libc6 straight from its .deb → state 1"
+run install busybox-root os-release=1.0 "$libc6_deb"
+step "Add hello straight from its .deb → state 2"
+run install "$hello_deb"
 step "Update os-release 1.0 → 1.1 → state 3"
 run install os-release=1.1
 echo "   live: $(chroot "$demo" /bin/sh -c '. /usr/lib/os-release; echo "$NAME $VERSION_ID"; hello')"

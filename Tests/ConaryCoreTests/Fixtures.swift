@@ -70,3 +70,31 @@ func XCTAssertThrowsConary<T>(_ expected: ConaryError, _ body: @autoclosure () t
 func requireRoot() throws {
     if geteuid() != 0 { throw XCTSkip("SKIPPED: this test deploys real states and needs root.") }
 }
+
+/// The package's top folder, for its scripts and fixtures.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().path
+
+/// Runs a program found on PATH and returns its exit status and standard output.
+@discardableResult
+func runTool(_ command: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [command] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// Real .deb files, downloaded once with apt-get download into fixtures-cache/NAME.
+func fetchDebs(_ packages: [String], cache: String = "debs") throws -> [String] {
+    let result = try runTool(packageRoot + "/Scripts/fetch-debs.sh", [packageRoot + "/fixtures-cache/" + cache] + packages)
+    guard result.status == 0 else {
+        throw XCTSkip("SKIPPED: could not download \(packages.count) Debian packages with apt-get download (no package lists or no network).")
+    }
+    return result.output.split(separator: "\n").map(String.init)
+}

@@ -5,8 +5,8 @@ import GRDB
 enum Catalog {
     static func insertFiles(_ files: [FileEntry], troveID: Int64, db: Database) throws {
         let statement = try db.cachedStatement(sql: """
-            INSERT INTO files (troveId, path, kind, objectId, sha256, size, mode, uid, gid, target)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO files (troveId, path, kind, objectId, sha256, size, mode, uid, gid, target, flags)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let objectStatement = try db.cachedStatement(sql: "INSERT OR IGNORE INTO objects (id, sha256, size) VALUES (?, ?, ?)")
         for file in files {
@@ -14,7 +14,7 @@ enum Catalog {
                 try objectStatement.execute(arguments: [objectID, sha256, file.size])
             }
             try statement.execute(arguments: [troveID, file.path, file.kind.rawValue, file.objectID, file.sha256,
-                                              file.size, file.mode, file.uid, file.gid, file.target])
+                                              file.size, file.mode, file.uid, file.gid, file.target, file.flags.rawValue])
         }
     }
 
@@ -25,14 +25,14 @@ enum Catalog {
         guard !troves.isEmpty else { return [] }
         let ids = troves.map { String($0.id!) }.joined(separator: ",")
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT troveId, path, kind, objectId, sha256, size, mode, uid, gid, target
+            SELECT troveId, path, kind, objectId, sha256, size, mode, uid, gid, target, flags
             FROM files WHERE troveId IN (\(ids)) ORDER BY troveId, id
             """)
         var result: [(Int, FileEntry)] = []
         while let row = try rows.next() {
             let entry = FileEntry(
                 path: row[1], kind: FileKind(rawValue: row[2])!, objectID: row[3], sha256: row[4], size: row[5],
-                mode: row[6], uid: row[7], gid: row[8], target: row[9])
+                mode: row[6], uid: row[7], gid: row[8], target: row[9], flags: FileFlags(rawValue: row[10]))
             result.append((position[row[0]]!, entry))
         }
         return result
@@ -67,5 +67,14 @@ enum Catalog {
         if found.isEmpty { throw ConaryError.troveNotFound(spec) }
         if found.count > 1 { throw ConaryError.ambiguousTrove(parts[0], versions: found.map(\.version)) }
         return found[0]
+    }
+
+    /// A package trove with its component troves (just the trove itself for trees and components).
+    static func withComponents(_ trove: Trove, db: Database) throws -> [Trove] {
+        let components = try Trove.fetchAll(db, sql: """
+            SELECT troves.* FROM troves JOIN troveMembers ON troveMembers.childId = troves.id
+            WHERE troveMembers.parentId = ? ORDER BY troves.name
+            """, arguments: [trove.id])
+        return [trove] + components
     }
 }

@@ -11,8 +11,17 @@ public struct Trove: Codable, FetchableRecord, MutablePersistableRecord, Equatab
     public var format: String
     public var source: String
     public var created: Date
+    public var arch: String? = nil
+    public var summary: String? = nil
+    /// SHA-256 of the package file a trove came from.
+    public var sha256: String? = nil
+    /// Whether the package's signature was checked: "unsigned", "verified", … (nil for trees).
+    public var signature: String? = nil
 
     public var spec: String { "\(name)=\(version)" }
+
+    /// "foo" for both the package foo and its components foo:runtime, foo:doc, …
+    public var packageName: String { String(name.split(separator: ":", maxSplits: 1)[0]) }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
@@ -32,9 +41,11 @@ public struct FileEntry: Equatable, Sendable {
     public var uid: UInt32
     public var gid: UInt32
     public var target: String?
+    public var flags: FileFlags
 
     public init(path: String, kind: FileKind, objectID: String? = nil, sha256: String? = nil, size: Int64 = 0,
-                mode: UInt32, uid: UInt32 = 0, gid: UInt32 = 0, target: String? = nil) {
+                mode: UInt32, uid: UInt32 = 0, gid: UInt32 = 0, target: String? = nil, flags: FileFlags = []) {
+        self.flags = flags
         self.path = path
         self.kind = kind
         self.objectID = objectID
@@ -96,4 +107,48 @@ public struct Changeset: Codable, FetchableRecord, MutablePersistableRecord, Sen
     public var finished: Date?
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// How a package treats one of its files.
+public struct FileFlags: OptionSet, Equatable, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// A configuration file (Debian conffile, RPM %config).
+    public static let config = FileFlags(rawValue: 1)
+    /// A configuration file whose local edits win over the package's new version.
+    public static let noreplace = FileFlags(rawValue: 2)
+    /// Owned but not shipped (RPM %ghost).
+    public static let ghost = FileFlags(rawValue: 4)
+    public static let doc = FileFlags(rawValue: 8)
+}
+
+/// A typed relation of a package: what it needs, offers or clashes with.
+public struct Dependency: Equatable, Sendable {
+    public enum Relation: String, Sendable {
+        case requires, preRequires = "pre-requires", recommends, provides, conflicts, breaks, replaces, obsoletes
+    }
+
+    public var relation: Relation
+    /// A package name or a typed capability: soname(libc.so.6)(64bit), file(/bin/sh), pkgconfig(zlib).
+    public var capability: String
+    public var comparison: String?
+    public var version: String?
+    /// Entries of one relation sharing this number are alternatives ("a | b").
+    public var alternative: Int
+
+    public init(relation: Relation, capability: String, comparison: String? = nil, version: String? = nil, alternative: Int) {
+        self.relation = relation
+        self.capability = capability
+        self.comparison = comparison
+        self.version = version
+        self.alternative = alternative
+    }
+}
+
+/// A maintainer script, stored as shipped; Conary does not run it yet.
+public struct Scriptlet: Equatable, Sendable {
+    public var name: String
+    public var interpreter: String?
+    public var body: String
 }

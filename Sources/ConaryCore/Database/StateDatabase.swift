@@ -82,6 +82,39 @@ public final class StateDatabase: @unchecked Sendable {
                 t.column("finished", .datetime)
             }
         }
+        migrator.registerMigration("v2-packages") { db in
+            try db.alter(table: "troves") { t in
+                t.add(column: "arch", .text)
+                t.add(column: "summary", .text)
+                t.add(column: "sha256", .text)
+                t.add(column: "signature", .text)
+            }
+            try db.alter(table: "files") { t in
+                t.add(column: "flags", .integer).notNull().defaults(to: 0)
+            }
+            try db.create(table: "troveMembers") { t in
+                t.column("parentId", .integer).notNull().references("troves", onDelete: .cascade)
+                t.column("childId", .integer).notNull().references("troves", onDelete: .cascade)
+                t.primaryKey(["parentId", "childId"])
+            }
+            try db.create(table: "dependencies") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("troveId", .integer).notNull().references("troves", onDelete: .cascade)
+                t.column("relation", .text).notNull()
+                t.column("capability", .text).notNull()
+                t.column("comparison", .text)
+                t.column("version", .text)
+                t.column("alternative", .integer).notNull()
+            }
+            try db.create(index: "dependenciesByCapability", on: "dependencies", columns: ["capability"])
+            try db.create(table: "scriptlets") { t in
+                t.column("troveId", .integer).notNull().references("troves", onDelete: .cascade)
+                t.column("name", .text).notNull()
+                t.column("interpreter", .text)
+                t.column("body", .text).notNull()
+                t.primaryKey(["troveId", "name"])
+            }
+        }
         return migrator
     }
 }

@@ -15,35 +15,54 @@ extension ConaryRoot {
         public let swapSeconds: Double
     }
 
-    /// Adds troves ("name" or "name=version") to the active state's troves. A trove whose
-    /// name is already installed replaces that version.
+    /// Adds troves to the active state. A spec is "name", "name=version", "name:component"
+    /// or the path of a package file, which is imported first. A package brings its
+    /// components; a trove whose name is installed replaces that version.
     @discardableResult
     public func install(_ specs: [String], command: String) throws -> DeployResult {
         guard !specs.isEmpty else { throw ConaryError.invalidArgument("Name at least one trove to install.") }
+        let files = specs.filter(isPackageFile)
+        let imported = try PackageImporter.importPackages(files, store: store, database: database)
         let active = try activeState()
         var members = try database.read { db in try active.map { try Catalog.members(ofState: $0.id, db: db) } ?? [] }
         var added: [String] = []
         var updated: [String] = []
         for spec in specs {
-            let trove = try database.read { try Catalog.trove(matching: spec, db: $0) }
-            if members.contains(trove) { continue }
-            if let index = members.firstIndex(where: { $0.name == trove.name }) {
-                updated.append("\(trove.name) \(members[index].version) → \(trove.version)")
-                members.remove(at: index)
+            let trove = try files.firstIndex(of: spec).map { imported[$0] }
+                ?? database.read { try Catalog.trove(matching: spec, db: $0) }
+            let incoming = try database.read { try Catalog.withComponents(trove, db: $0) }
+            if incoming.allSatisfy(members.contains) { continue }
+            // A package replaces every trove of its name; a component only its own name.
+            let replaced = members.filter { trove.kind == "component" ? $0.name == trove.name : $0.packageName == trove.name }
+            if let old = replaced.first(where: { $0.name == trove.name }), old.version != trove.version {
+                updated.append("\(trove.name) \(old.version) → \(trove.version)")
             } else {
                 added.append(trove.spec)
             }
-            members.append(trove)
+            members.removeAll { replaced.contains($0) }
+            members += incoming
         }
         guard !added.isEmpty || !updated.isEmpty else {
             throw ConaryError.invalidArgument("Nothing to do: \(specs.joined(separator: ", ")) already in the active state.")
         }
         let summary = [("install", added), ("update", updated)].filter { !$0.1.isEmpty }
-            .map { "\($0.0) \($0.1.joined(separator: ", "))" }.joined(separator: "; ")
+            .map { "\($0.0) \(abbreviated($0.1))" }.joined(separator: "; ")
         return try deploy(members, kind: "install", summary: summary, command: command)
     }
 
-    /// Removes troves (by name) from the active state.
+    /// "a, b, c" for short lists, "a, b, c and 197 more" for long ones (state summaries stay one line).
+    private func abbreviated(_ items: [String]) -> String {
+        items.count <= 4 ? items.joined(separator: ", ") : items.prefix(3).joined(separator: ", ") + " and \(items.count - 3) more"
+    }
+
+    /// A spec naming an existing regular file is a package to import, not a trove name.
+    private func isPackageFile(_ spec: String) -> Bool {
+        guard spec.contains("/"), let st = FileSystem.lstat(spec) else { return false }
+        return FileSystem.isRegular(st) || FileSystem.isSymlink(st)
+    }
+
+    /// Removes troves from the active state: "name" drops a package with its components,
+    /// "name:component" only that component.
     @discardableResult
     public func remove(_ names: [String], command: String) throws -> DeployResult {
         guard !names.isEmpty else { throw ConaryError.invalidArgument("Name at least one trove to remove.") }
@@ -51,10 +70,9 @@ extension ConaryRoot {
         var members = try database.read { try Catalog.members(ofState: active.id, db: $0) }
         for name in names {
             let bare = String(name.split(separator: "=").first ?? "")
-            guard let index = members.firstIndex(where: { $0.name == bare || $0.spec == name }) else {
-                throw ConaryError.troveNotInstalled(name)
-            }
-            members.remove(at: index)
+            let matches = members.filter { $0.name == bare || $0.spec == name || !bare.contains(":") && $0.packageName == bare }
+            guard !matches.isEmpty else { throw ConaryError.troveNotInstalled(name) }
+            members.removeAll { matches.contains($0) }
         }
         return try deploy(members, kind: "remove", summary: "remove " + names.joined(separator: ", "), command: command)
     }

@@ -1,4 +1,5 @@
 import CLinux
+import Crypto
 import Foundation
 
 /// The content-addressed store: <root>/conary/objects/ab/cdef…, one read-only file per
@@ -75,6 +76,7 @@ final class ObjectIntake: @unchecked Sendable {
     /// Objects this intake writes, by temp name; the id set stops a duplicate being written twice.
     private var pending: [(temp: String, id: String)] = []
     private var claimed: Set<String> = []
+    private var streamed = 0
 
     fileprivate init(store: ObjectStore, name: String) throws {
         self.store = store
@@ -88,7 +90,7 @@ final class ObjectIntake: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         guard !claimed.contains(id), !store.contains(id) else { return nil }
         claimed.insert(id)
-        let temp = String(pending.count)
+        let temp = "f\(pending.count)"
         pending.append((temp, id))
         return temp
     }
@@ -114,6 +116,47 @@ final class ObjectIntake: @unchecked Sendable {
         return (id, sha256, size)
     }
 
+    /// Adds content that arrives as a stream (an archive member): it is written while it is
+    /// hashed, and dropped again if the store turns out to have it. `observe` sees every
+    /// chunk, for format checksums such as a .deb's md5sums.
+    func ingest(path: String, metadata: ObjectMetadata, buffer: ReadBuffer,
+                read: (UnsafeMutableRawBufferPointer) throws -> Int,
+                observe: (UnsafeRawBufferPointer) -> Void) throws -> (objectID: String, sha256: String, size: Int64) {
+        lock.lock()
+        streamed += 1
+        let temp = "s\(streamed)"
+        lock.unlock()
+        let output = try Descriptor.open(temp, relativeTo: directory.fd, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+        var hasher = SHA256()
+        var size: Int64 = 0
+        while true {
+            let count = try read(buffer.pointer)
+            if count == 0 { break }
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer.pointer[0..<count])
+            hasher.update(bufferPointer: chunk)
+            observe(chunk)
+            try FileCopy.write(output.fd, chunk, path: path)
+            size += Int64(count)
+        }
+        try metadata.apply(to: output.fd, path: path)
+        let sha256 = hasher.finalize().hex
+        let id = metadata.objectID(contentSHA256: sha256)
+        lock.lock()
+        let keep = !claimed.contains(id) && !store.contains(id)
+        if keep {
+            claimed.insert(id)
+            pending.append((temp, id))
+        }
+        lock.unlock()
+        if !keep { try sys("Removing", temp, unlinkat(directory.fd, temp, 0)) }
+        return (id, sha256, size)
+    }
+
+    /// Throws away everything ingested so far (a package was refused).
+    func discard() throws {
+        try FileSystem.removeTree(name, relativeTo: store.directory.fd)
+    }
+
     /// Makes every ingested object durable and visible in the store, then removes the intake.
     func place() throws {
         try directory.syncFilesystem()
@@ -133,6 +176,16 @@ final class ObjectIntake: @unchecked Sendable {
 }
 
 enum FileCopy {
+    static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 && errno == EINTR { continue }
+            if written < 0 { throw ConaryError.system(operation: "Writing", path: path, errno: errno) }
+            offset += written
+        }
+    }
+
     /// Copies `length` bytes from the current offsets, inside the kernel.
     static func copy(from source: Int32, to output: Int32, length: Int64, path: String) throws {
         var remaining = length

@@ -92,15 +92,7 @@ enum FileSystem {
     static func writeAtomically(_ text: String, to path: String, relativeTo directory: Int32, mode: mode_t = 0o644) throws {
         let temp = ".\(path).tmp-\(getpid())"
         let file = try Descriptor.open(temp, relativeTo: directory, flags: O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode: mode)
-        try Array(text.utf8).withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = write(file.fd, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                if written < 0 { throw ConaryError.system(operation: "Writing", path: temp, errno: errno) }
-                offset += written
-            }
-        }
+        try Array(text.utf8).withUnsafeBytes { try FileCopy.write(file.fd, $0, path: temp) }
         try sys("Setting mode of", temp, fchmod(file.fd, mode))
         try file.sync()
         try sys("Renaming", temp, renameat(directory, temp, directory, path))

@@ -1,0 +1,30 @@
+/// Why a package file was refused. Every message names the package; nothing of a refused
+/// package reaches the store.
+public enum PackageError: Error, Equatable, CustomStringConvertible {
+    case unknownFormat(String)
+    case malformed(String, String)
+    case unsafeEntry(String, String, String)
+    case tooLarge(String, String)
+    case checksumMismatch(String, String)
+    case missingField(String, String)
+    case differentContent(String, String)
+
+    public var description: String {
+        switch self {
+        case let .unknownFormat(package):
+            return "\(package) is not a package Conary can read (a Debian .deb is expected)."
+        case let .malformed(package, detail):
+            return "\(package) is damaged: \(detail)."
+        case let .unsafeEntry(package, path, detail):
+            return "\(package) is refused: \(path) \(detail)."
+        case let .tooLarge(package, detail):
+            return "\(package) is refused: \(detail)."
+        case let .checksumMismatch(package, path):
+            return "\(package) is damaged: \(path) does not match its recorded checksum."
+        case let .missingField(package, field):
+            return "\(package) is damaged: its control data has no \(field) field."
+        case let .differentContent(package, spec):
+            return "\(package) differs from the \(spec) already in the store under the same name and version."
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// Imports package files (detected by their magic bytes) into the store as package troves
+/// with component troves. All or nothing: if one package is refused, none is imported.
+public enum PackageImporter {
+    enum Format {
+        case deb
+    }
+
+    static func importPackages(_ paths: [String], store: ObjectStore, database: StateDatabase,
+                               limits: ImportLimits = ImportLimits()) throws -> [Trove] {
+        guard !paths.isEmpty else { return [] }
+        let intake = try store.beginIntake()
+        var read = [(manifest: PackageManifest, sha256: String, display: String)?](repeating: nil, count: paths.count)
+        do {
+            try read.withUnsafeMutableBufferPointer { slots in
+                try Parallel.forEach(paths.count, makeContext: { ReadBuffer() }) { index, buffer in
+                    let path = paths[index]
+                    let display = (path as NSString).lastPathComponent
+                    let manifest: PackageManifest
+                    switch try detect(path, display: display) {
+                    case .deb: manifest = try DebReader.read(path, display: display, intake: intake, limits: limits)
+                    }
+                    slots[index] = (manifest, try fileSHA256(path, buffer: buffer), display)
+                }
+            }
+            try intake.place()
+        } catch {
+            try? intake.discard()
+            throw error
+        }
+        return try database.write { db in
+            try read.map { entry in
+                let (manifest, sha256, display) = entry!
+                return try record(manifest, sha256: sha256, source: display, db: db)
+            }
+        }
+    }
+
+    static func detect(_ path: String, display: String) throws -> Format {
+        let file = try Descriptor.open(path, flags: O_RDONLY)
+        var head = [UInt8](repeating: 0, count: 8)
+        let count = read(file.fd, &head, head.count)
+        if count == 8 && head == DebReader.magic { return .deb }
+        throw PackageError.unknownFormat(display)
+    }
+
+    private static func fileSHA256(_ path: String, buffer: ReadBuffer) throws -> String {
+        let file = try Descriptor.open(path, flags: O_RDONLY)
+        return try Hashing.stream(from: file.fd, path: path, buffer: buffer.pointer).sha256
+    }
+
+    /// Inserts the package trove, one component trove per component, files, dependencies and
+    /// scriptlets. The same package imported again is the trove already there.
+    private static func record(_ manifest: PackageManifest, sha256: String, source: String, db: Database) throws -> Trove {
+        if let existing = try Trove.filter(Column("name") == manifest.name && Column("version") == manifest.version).fetchOne(db) {
+            guard existing.sha256 == sha256 else { throw PackageError.differentContent(source, existing.spec) }
+            return existing
+        }
+        var package = Trove(id: nil, name: manifest.name, version: manifest.version, kind: "package", format: manifest.format,
+                            source: source, created: Date(), arch: manifest.arch, summary: manifest.summary,
+                            sha256: sha256, signature: "unsigned")
+        try package.insert(db)
+        let byComponent = Dictionary(grouping: manifest.files) { ComponentRules.component(for: $0.path, kind: $0.kind) }
+        for (component, files) in byComponent.sorted(by: { $0.key < $1.key }) {
+            var trove = Trove(id: nil, name: "\(manifest.name):\(component)", version: manifest.version, kind: "component",
+                              format: manifest.format, source: source, created: package.created, arch: manifest.arch)
+            try trove.insert(db)
+            try db.execute(sql: "INSERT INTO troveMembers (parentId, childId) VALUES (?, ?)", arguments: [package.id, trove.id])
+            try Catalog.insertFiles(files, troveID: trove.id!, db: db)
+        }
+        for dependency in manifest.dependencies {
+            try db.execute(sql: """
+                INSERT INTO dependencies (troveId, relation, capability, comparison, version, alternative)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [package.id, dependency.relation.rawValue, dependency.capability, dependency.comparison,
+                                 dependency.version, dependency.alternative])
+        }
+        for scriptlet in manifest.scriptlets {
+            try db.execute(sql: "INSERT INTO scriptlets (troveId, name, interpreter, body) VALUES (?, ?, ?, ?)",
+                           arguments: [package.id, scriptlet.name, scriptlet.interpreter, scriptlet.body])
+        }
+        return package
+    }
+}

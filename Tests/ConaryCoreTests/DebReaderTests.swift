@@ -1,0 +1,111 @@
+@testable import ConaryCore
+import XCTest
+
+final class DebControlTests: XCTestCase {
+    func testParagraphFieldsAndContinuationLines() {
+        let fields = DebControl.fields("Package: hello\nVersion: 2.10-3\nDescription: example\n more text\n .\nDepends: libc6\n\nPackage: other\n")
+        XCTAssertEqual(fields["package"], "hello")
+        XCTAssertEqual(fields["description"], "example\nmore text\n.")
+        XCTAssertEqual(fields["depends"], "libc6")
+    }
+
+    func testRelationsWithVersionsAlternativesArchesAndProfiles() {
+        let deps = DebControl.relations("libc6 (>= 2.34), foo:any | bar (<< 1:2.0~rc1) [amd64], baz <!nocheck>", as: .requires)
+        XCTAssertEqual(deps, [
+            Dependency(relation: .requires, capability: "libc6", comparison: ">=", version: "2.34", alternative: 0),
+            Dependency(relation: .requires, capability: "foo", alternative: 1),
+            Dependency(relation: .requires, capability: "bar", comparison: "<<", version: "1:2.0~rc1", alternative: 1),
+            Dependency(relation: .requires, capability: "baz", alternative: 2),
+        ])
+    }
+
+    func testMd5sumsBecomeAbsolutePaths() {
+        XCTAssertEqual(DebControl.md5sums("0123  usr/bin/hello\nabcd  usr/share/doc/a b\n"),
+                       ["/usr/bin/hello": "0123", "/usr/share/doc/a b": "abcd"])
+    }
+
+    func testComponentRules() {
+        let cases: [(String, FileKind, String)] = [
+            ("/usr/bin/hello", .regular, "runtime"), ("/bin/busybox", .regular, "runtime"),
+            ("/usr/lib/x86_64-linux-gnu/libz.so.1.2.13", .regular, "lib"), ("/lib/x86_64-linux-gnu/libc.so.6", .regular, "lib"),
+            ("/usr/lib/x86_64-linux-gnu/libz.so", .symlink, "devellib"), ("/usr/lib/x86_64-linux-gnu/libz.a", .regular, "devellib"),
+            ("/usr/lib/x86_64-linux-gnu/pkgconfig/zlib.pc", .regular, "devellib"), ("/usr/include/zlib.h", .regular, "devel"),
+            ("/usr/share/man/man1/hello.1.gz", .regular, "doc"), ("/usr/share/info/hello.info.gz", .regular, "doc"),
+            ("/usr/share/doc/hello/copyright", .regular, "supdoc"), ("/usr/share/locale/de/LC_MESSAGES/hello.mo", .regular, "locale"),
+            ("/etc/hello.conf", .regular, "config"), ("/usr/lib/debug/.build-id/ab/cd.debug", .regular, "debuginfo"),
+            ("/usr/share/hello/data", .regular, "runtime"),
+        ]
+        for (path, kind, expected) in cases {
+            XCTAssertEqual(ComponentRules.component(for: path, kind: kind), expected, path)
+        }
+    }
+
+    func testPayloadPathsAreNormalizedAndClimbingIsRefused() throws {
+        XCTAssertEqual(try PayloadPath.normalize("./usr//bin/./x", package: "p"), "/usr/bin/x")
+        XCTAssertNil(try PayloadPath.normalize("./", package: "p"))
+        XCTAssertThrowsError(try PayloadPath.normalize("usr/../../etc/passwd", package: "p"))
+        XCTAssertEqual(PayloadPath.ancestors(of: "/a/b/c"), ["/a", "/a/b"])
+    }
+}
+
+/// Hand-made hostile .deb files (Tests/Fixtures/make-hostile-debs.py): each is refused with
+/// one sentence naming it, and nothing of it reaches the store.
+final class HostileDebTests: XCTestCase {
+    private var scratch: Scratch!
+    private var packages: String!
+    /// Written once for the whole class: the bomb alone is 128 MiB of zeros to compress.
+    private static let generated: Scratch? = {
+        guard let scratch = try? Scratch(),
+              (try? runTool("python3", [packageRoot + "/Tests/Fixtures/make-hostile-debs.py", scratch.base + "/debs"]))?.status == 0
+        else { return nil }
+        return scratch
+    }()
+
+    override class func tearDown() {
+        if let generated { try? FileManager.default.removeItem(atPath: generated.base) }
+    }
+
+    override func setUpWithError() throws {
+        try requireRoot()
+        guard let generated = Self.generated else {
+            throw XCTSkip("SKIPPED: python3 is needed to write the hostile test packages.")
+        }
+        scratch = try Scratch()
+        packages = generated.base + "/debs"
+    }
+
+    private func assertRefused(_ file: String, _ expected: String, line: UInt = #line) throws {
+        let root = try ConaryRoot(path: try scratch.root(file), create: true)
+        XCTAssertThrowsError(try root.install(["\(packages!)/\(file)"], command: "t"), line: line) { error in
+            XCTAssertTrue("\(error)".hasPrefix(file), "\(error)", line: line)
+            XCTAssertTrue("\(error)".contains(expected), "\(error)", line: line)
+            XCTAssertFalse("\(error)".contains("\n"), line: line)
+        }
+        XCTAssertEqual(try root.troves().count, 0, line: line)
+        XCTAssertEqual(try root.store.storedObjectIDs().count, 0, line: line)
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: root.store.path).contains { $0.hasPrefix(".incoming") }, line: line)
+        XCTAssertNil(try root.activeState(), line: line)
+    }
+
+    func testGoodPackageFromTheSameGeneratorInstalls() throws {
+        let root = try ConaryRoot(path: try scratch.root(), create: true)
+        try root.install([packages + "/good.deb"], command: "t")
+        XCTAssertEqual(readFile(root.path + "/usr/bin/good"), "#!/bin/sh\necho good\n")
+        XCTAssertEqual(lstatOf(root.path + "/usr/bin/good").map { $0.st_mode & 0o777 }, 0o555)
+    }
+
+    func testPathClimbingOutIsRefused() throws { try assertRefused("climb.deb", "climbs out") }
+    func testDeviceNodeIsRefused() throws { try assertRefused("device.deb", "device node") }
+    func testFileThroughOwnSymlinkIsRefused() throws { try assertRefused("through-symlink.deb", "goes through the package's own symlink /usr/evil") }
+    func testChecksumMismatchIsRefused() throws { try assertRefused("md5.deb", "does not match its recorded checksum") }
+    func testDecompressionBombIsRefused() throws { try assertRefused("bomb.deb", "decompression bomb") }
+    func testTruncatedPackageIsRefused() throws { try assertRefused("truncated.deb", "damaged") }
+    func testNonPackageIsRefused() throws { try assertRefused("not-a-package.deb", "not a package Conary can read") }
+
+    func testOneBadPackageKeepsTheGoodOnesOutToo() throws {
+        let root = try ConaryRoot(path: try scratch.root(), create: true)
+        XCTAssertThrowsError(try root.install([packages + "/good.deb", packages + "/md5.deb"], command: "t"))
+        XCTAssertEqual(try root.troves().count, 0)
+        XCTAssertEqual(try root.store.storedObjectIDs().count, 0)
+    }
+}
