@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds release binaries and runs conary-bench on a 50,000-file tree (as root).
+# Builds release binaries and runs conary-bench on a 50,000-file tree and on the
+# 202-package Debian corpus of the tests (as root).
 # Installs ostree for the baseline when it is missing. Usage: Scripts/bench.sh [FILES]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,5 +10,6 @@ fi
 cd "$here"
 swift build -c release --product conary
 swift build -c release --product conary-bench
-.build/release/conary-bench "$here/bench-work" "${1:-50000}"
+mapfile -t corpus < <(Scripts/fetch-debs.sh "$here/fixtures-cache/corpus" $(cat Tests/Fixtures/debian-corpus.txt))
+.build/release/conary-bench "$here/bench-work" "${1:-50000}" "${corpus[@]}"
 rm -rf "$here/bench-work"

@@ -1,7 +1,7 @@
 import ConaryCore
 import Foundation
 
-/// conary-bench [WORK_DIR] [FILES]: measures Conary against cp -al and ostree on one tree,
+/// conary-bench [WORK_DIR] [FILES] [DEB...]: measures Conary against cp -al and ostree on one tree,
 /// in one run, and prints ratios. Needs root (it deploys real states) and a conary binary
 /// beside itself for the whole-command rollback timing.
 @main
@@ -10,12 +10,15 @@ struct Bench {
         let arguments = CommandLine.arguments
         let work = arguments.count > 1 ? arguments[1] : FileManager.default.currentDirectoryPath + "/bench-work"
         let files = arguments.count > 2 ? Int(arguments[2])! : 50_000
+        let debs = Array(arguments.dropFirst(3))
         let conary = URL(fileURLWithPath: arguments[0]).deletingLastPathComponent().path + "/conary"
         try? FileManager.default.removeItem(atPath: work)
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         var bench = Bench(work: work, conary: conary)
         do {
             try bench.run(files: files)
+            if !debs.isEmpty { try bench.runCorpus(debs) }
+            bench.printSummary()
         } catch {
             FileHandle.standardError.write(Data("conary-bench: \(error)\n".utf8))
             exit(1)
@@ -99,6 +102,25 @@ struct Bench {
         let smallRollback = try rollbackSeconds(smallRoot, returningTo: 2)
         compare("rollback command, \(files) files", bigRollback, against: "rollback command, 1000 files", smallRollback)
 
+    }
+
+    /// Real Debian packages: importing them vs unpacking them with dpkg-deb -x, then deploying.
+    mutating func runCorpus(_ debs: [String]) throws {
+        let rootPath = work + "/corpus-root"
+        try FileManager.default.createDirectory(atPath: rootPath, withIntermediateDirectories: true)
+        let root = try ConaryRoot(path: rootPath, create: true)
+        let (troves, importSeconds) = try time { try root.importPackages(debs) }
+        let dpkgSeconds = try time {
+            for deb in debs { try Shell.run("dpkg-deb", ["-x", deb, work + "/dpkg-x"]) }
+        }.1
+        compare("import \(debs.count) .debs", importSeconds, against: "dpkg-deb -x of each", dpkgSeconds)
+        let (result, deploySeconds) = try time { try root.install(troves.map(\.spec), command: "bench") }
+        report("deploy them as one state (\(result.state.fileCount) entries)",
+               String(format: "%.3f s (plan %.3f s, blit %.3f s, swap %.3f ms)", deploySeconds, result.planSeconds,
+                      result.blitSeconds, result.swapSeconds * 1000))
+    }
+
+    func printSummary() {
         print("")
         let width = rows.map(\.0.count).max() ?? 0
         for (name, value) in rows { print(name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value) }

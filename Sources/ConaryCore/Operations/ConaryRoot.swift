@@ -62,6 +62,11 @@ public final class ConaryRoot {
     public func commit(directory: String, name: String, version: String) throws -> TreeImporter.Summary {
         try TreeImporter.importTree(at: directory, name: name, version: version, store: store, database: database)
     }
+
+    /// Imports package files (.deb) as package troves with components, all or nothing.
+    public func importPackages(_ paths: [String]) throws -> [Trove] {
+        try PackageImporter.importPackages(paths, store: store, database: database)
+    }
 }
 
 /// Seconds elapsed while running `body`.

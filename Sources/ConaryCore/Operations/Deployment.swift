@@ -22,7 +22,7 @@ extension ConaryRoot {
     public func install(_ specs: [String], command: String) throws -> DeployResult {
         guard !specs.isEmpty else { throw ConaryError.invalidArgument("Name at least one trove to install.") }
         let files = specs.filter(isPackageFile)
-        let imported = try PackageImporter.importPackages(files, store: store, database: database)
+        let imported = try importPackages(files)
         let active = try activeState()
         var members = try database.read { db in try active.map { try Catalog.members(ofState: $0.id, db: db) } ?? [] }
         var added: [String] = []
