@@ -8,7 +8,8 @@ struct Conary: ParsableCommand {
         commandName: "conary",
         abstract: "Atomic system states built from troves.",
         subcommands: [Commit.self, Install.self, Remove.self, Rollback.self, StateCommand.self,
-                      History.self, Verify.self, GarbageCollect.self])
+                      History.self, Verify.self, GarbageCollect.self, Query.self, ListComponents.self,
+                      WhatProvides.self, ReverseDependencies.self, WhatBreaks.self])
 
     /// Usage errors and --help go through ArgumentParser; everything a command throws
     /// becomes one "conary: …" line and exit status 1.

@@ -82,6 +82,19 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(result.out.contains("missing: /usr/bin/a"), result.out)
     }
 
+    func testQueriesPrintJSON() throws {
+        let tree = try scratch.tree("a", ["usr/bin/a": "a", "bin/b": "b"])
+        XCTAssertEqual(try conary("commit", tree, "--name", "a", "--version", "1").status, 0)
+        XCTAssertEqual(try conary("install", "a").status, 0)
+        let listed = try JSONSerialization.jsonObject(with: Data(try conary("query", "--json").out.utf8)) as? [[String: Any]]
+        XCTAssertEqual(listed?.first?["name"] as? String, "a")
+        let owner = try JSONSerialization.jsonObject(with: Data(try conary("query", "--path", "/usr/bin/b", "--json").out.utf8)) as? [String: Any]
+        XCTAssertEqual(owner?["path"] as? String, "/bin/b")
+        XCTAssertEqual(owner?["trove"] as? String, "a=1")
+        assertOneLineError(try conary("query", "--path", "/usr/bin/zzz"), contains: "No installed trove owns /usr/bin/zzz")
+        assertOneLineError(try conary("whatprovides", "nothing"), contains: "Nothing in the store provides nothing")
+    }
+
     func testUnknownOptionIsAUsageError() throws {
         let result = try conary("state", "list", "--frobnicate")
         XCTAssertNotEqual(result.status, 0)

@@ -43,6 +43,26 @@ final class RealPackageTests: XCTestCase {
         XCTAssertTrue(scripts.contains("postinst"), "\(scripts)")
     }
 
+    func testQueriesAnswerOwnershipAndDependencies() throws {
+        let debs = try fetchDebs(["busybox-static", "libc6", "hello"])
+        let root = try ConaryRoot(path: rootPath, create: true)
+        try root.install(debs, command: "test")
+        XCTAssertEqual(try root.owner(ofPath: "/bin/busybox").trove, "busybox-static:runtime=\(try root.installedTrove("busybox-static").version)")
+        XCTAssertEqual(try root.owner(ofPath: "/usr/bin/busybox").path, "/bin/busybox", "reparented paths still find their owner")
+        XCTAssertTrue(try root.owner(ofPath: "/lib64/ld-linux-x86-64.so.2").trove.hasPrefix("libc6:lib="))
+        XCTAssertTrue(try root.owner(ofPath: "/etc/ld.so.conf.d/x86_64-linux-gnu.conf").flags.contains("config"))
+        XCTAssertThrowsError(try root.owner(ofPath: "/usr/bin/nothing-here"))
+        XCTAssertEqual(try root.reverseDependencies("libc6").map(\.name), ["hello"])
+        XCTAssertEqual(try root.whatBreaks("libc6").map(\.name), ["hello"])
+        XCTAssertEqual(try root.whatBreaks("hello").map(\.name), [])
+        XCTAssertEqual(try root.whatProvides("libc6").map(\.name), ["libc6"])
+        XCTAssertEqual(try root.whatProvides("/usr/bin/hello").map(\.name), ["hello:runtime"])
+        let info = try root.info(try root.installedTrove("hello"))
+        XCTAssertEqual(info.components, ["hello:doc", "hello:locale", "hello:runtime", "hello:supdoc"])
+        XCTAssertTrue(info.installed)
+        XCTAssertTrue(try root.files(of: root.installedTrove("hello")).contains { $0.path == "/usr/bin/hello" && $0.trove.hasPrefix("hello:runtime=") })
+    }
+
     func testInstallingOneComponentLeavesTheRestOut() throws {
         let debs = try fetchDebs(["libc6", "hello"])
         let root = try ConaryRoot(path: rootPath, create: true)

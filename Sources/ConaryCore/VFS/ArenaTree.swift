@@ -68,6 +68,35 @@ public final class ArenaTree {
         return current
     }
 
+    /// The node a path names as the kernel would find it: symlinks in the directories on
+    /// the way are followed (/bin/sh reaches /usr/bin/sh), the last component is not.
+    public func resolve(_ path: String) -> Int32? {
+        var hops = 0
+        let parts = path.split(separator: "/").map(String.init)
+        guard let name = parts.last else { return ArenaTree.root }
+        guard let parent = findDirectory(parts.dropLast(), from: ArenaTree.root, hops: &hops) else { return nil }
+        return nodes[Int(parent)].children[name]
+    }
+
+    private func findDirectory<C: Collection>(_ components: C, from start: Int32, hops: inout Int) -> Int32? where C.Element == String {
+        var current = components.first == "" ? ArenaTree.root : start
+        for component in components where !component.isEmpty && component != "." {
+            if component == ".." { current = nodes[Int(current)].parent; continue }
+            guard let child = nodes[Int(current)].children[component] else { return nil }
+            switch nodes[Int(child)].kind {
+            case .directory: current = child
+            case let .symlink(target):
+                hops += 1
+                guard hops <= ArenaTree.maxSymlinkHops,
+                      let next = findDirectory(ArenaTree.components(ofTarget: target), from: nodes[Int(child)].parent, hops: &hops)
+                else { return nil }
+                current = next
+            case .regular: return nil
+            }
+        }
+        return current
+    }
+
     /// Visits `start` and everything below it in path order, with paths relative to `start`.
     public func walk(from start: Int32, _ visit: (String, Node) throws -> Void) rethrows {
         func descend(_ index: Int32, _ relative: String) throws {

@@ -42,6 +42,11 @@ public enum TreeBuilder {
         return tree
     }
 
+    /// A shipped path as the tree holds it before symlinks are followed (/etc/x → /usr/etc/x).
+    static func relocated(_ path: String, layout: RootLayout) -> String {
+        "/" + ((try? components(of: path, owner: "", layout: layout)) ?? []).joined(separator: "/")
+    }
+
     /// The path's components with the layout's relocations applied (/etc/x → /usr/etc/x).
     static func components(of path: String, owner: String, layout: RootLayout) throws -> [String] {
         var parts = path.split(separator: "/").map(String.init).filter { $0 != "." }

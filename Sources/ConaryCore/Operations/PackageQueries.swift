@@ -1,0 +1,176 @@
+import Foundation
+import GRDB
+
+/// Questions about troves: what is installed, what owns a path, what provides or needs a
+/// capability. All answers are Codable so the CLI can print them as JSON.
+extension ConaryRoot {
+    public struct DependencyInfo: Codable, Equatable, Sendable {
+        public var relation: String
+        public var capability: String
+        public var comparison: String?
+        public var version: String?
+        public var alternative: Int
+    }
+
+    public struct TroveInfo: Codable, Equatable, Sendable {
+        public var name: String
+        public var version: String
+        public var kind: String
+        public var format: String
+        public var arch: String?
+        public var summary: String?
+        public var source: String
+        public var sha256: String?
+        public var signature: String?
+        public var installed: Bool
+        public var components: [String]
+        public var dependencies: [DependencyInfo]
+        public var scriptlets: [String]
+    }
+
+    public struct FileInfo: Codable, Equatable, Sendable {
+        public var trove: String
+        /// The path as the package ships it (/bin/sh may be deployed as /usr/bin/sh).
+        public var path: String
+        public var kind: String
+        public var mode: String
+        public var uid: UInt32
+        public var gid: UInt32
+        public var size: Int64
+        public var sha256: String?
+        public var target: String?
+        public var flags: [String]
+    }
+
+    /// A trove in the store by "name" or "name=version".
+    public func trove(matching spec: String) throws -> Trove {
+        try database.read { try Catalog.trove(matching: spec, db: $0) }
+    }
+
+    /// Troves of the active state (packages, trees and components installed on their own).
+    public func installedTroves() throws -> [Trove] {
+        guard let active = try activeState() else { return [] }
+        return try database.read { try Catalog.members(ofState: active.id, db: $0) }
+    }
+
+    /// The installed trove named "name", "name=version" or "name:component".
+    public func installedTrove(_ spec: String) throws -> Trove {
+        let name = String(spec.split(separator: "=", maxSplits: 1)[0])
+        guard let trove = try installedTroves().first(where: { $0.spec == spec || $0.name == name }) else {
+            throw ConaryError.troveNotInstalled(spec)
+        }
+        return trove
+    }
+
+    public func info(_ trove: Trove) throws -> TroveInfo {
+        let installed = Set(try installedTroves().compactMap(\.id))
+        return try database.read { db in
+            let components = try Catalog.withComponents(trove, db: db).dropFirst().map(\.name)
+            let dependencies = try Row.fetchAll(db, sql: """
+                SELECT relation, capability, comparison, version, alternative FROM dependencies WHERE troveId = ? ORDER BY id
+                """, arguments: [trove.id]).map {
+                DependencyInfo(relation: $0[0], capability: $0[1], comparison: $0[2], version: $0[3], alternative: $0[4])
+            }
+            let scriptlets = try String.fetchAll(db, sql: "SELECT name FROM scriptlets WHERE troveId = ? ORDER BY name", arguments: [trove.id])
+            return TroveInfo(name: trove.name, version: trove.version, kind: trove.kind, format: trove.format, arch: trove.arch,
+                             summary: trove.summary, source: trove.source, sha256: trove.sha256, signature: trove.signature,
+                             installed: installed.contains(trove.id!), components: Array(components),
+                             dependencies: dependencies, scriptlets: scriptlets)
+        }
+    }
+
+    /// Files of a trove and of its components.
+    public func files(of trove: Trove) throws -> [FileInfo] {
+        try database.read { db in
+            let troves = try Catalog.withComponents(trove, db: db)
+            return try Catalog.files(of: troves, db: db).map { owner, entry in fileInfo(entry, trove: troves[owner].spec) }
+                .sorted { $0.path < $1.path }
+        }
+    }
+
+    /// The installed trove that provides the deployed `path` (after merged-/usr reparenting).
+    public func owner(ofPath path: String) throws -> FileInfo {
+        let active = try requireActiveState()
+        let members = try database.read { try Catalog.members(ofState: active.id, db: $0) }
+        let tree = try buildTree(members)
+        let relocated = path == "/etc" || path.hasPrefix("/etc/") ? "/usr" + path : path
+        guard let node = tree.resolve(relocated), tree.nodes[Int(node)].owner >= 0 else {
+            throw ConaryError.invalidArgument("No installed trove owns \(path).")
+        }
+        let trove = members[Int(tree.nodes[Int(node)].owner)]
+        let shipped = try files(of: trove).filter { tree.resolve(TreeBuilder.relocated($0.path, layout: layout)) == node }
+        guard let file = shipped.first else { throw ConaryError.invalidArgument("No installed trove owns \(path).") }
+        return file
+    }
+
+    /// Troves in the store offering `capability`: a package name, a declared provide, or a
+    /// shipped path.
+    public func whatProvides(_ capability: String) throws -> [Trove] {
+        try database.read { db in
+            try Trove.fetchAll(db, sql: """
+                SELECT DISTINCT troves.* FROM troves WHERE kind != 'component' AND name = ?1
+                UNION SELECT troves.* FROM troves JOIN dependencies ON dependencies.troveId = troves.id
+                    WHERE dependencies.relation = 'provides' AND dependencies.capability = ?1
+                UNION SELECT troves.* FROM troves JOIN files ON files.troveId = troves.id WHERE files.path = ?1
+                ORDER BY name, version
+                """, arguments: [capability])
+        }
+    }
+
+    /// Installed packages that require `name` or something it provides.
+    public func reverseDependencies(_ name: String) throws -> [Trove] {
+        let installed = try installedTroves()
+        let target = try installedTrove(name)
+        let offered = try capabilities(of: [target])
+        return try installed.filter { trove in
+            guard trove.packageName != target.packageName else { return false }
+            return try requirements(of: trove).contains { group in group.contains { offered.contains($0) } }
+        }
+    }
+
+    /// Installed packages that would have an unmet requirement if `name` were removed.
+    /// (Versions in requirements are not compared yet: a provider of any version counts.)
+    public func whatBreaks(_ name: String) throws -> [Trove] {
+        let installed = try installedTroves()
+        let target = try installedTrove(name)
+        let remaining = installed.filter { $0.packageName != target.packageName }
+        let before = try capabilities(of: installed)
+        let after = try capabilities(of: remaining)
+        return try remaining.filter { trove in
+            try requirements(of: trove).contains { group in
+                group.contains { before.contains($0) } && !group.contains { after.contains($0) }
+            }
+        }
+    }
+
+    /// Names and declared provides of the given troves.
+    private func capabilities(of troves: [Trove]) throws -> Set<String> {
+        var result = Set(troves.map(\.packageName))
+        try database.read { db in
+            for trove in troves {
+                result.formUnion(try String.fetchAll(db, sql: "SELECT capability FROM dependencies WHERE troveId = ? AND relation = 'provides'",
+                                                     arguments: [trove.id]))
+            }
+        }
+        return result
+    }
+
+    /// A trove's hard requirements, one set of alternatives per requirement.
+    private func requirements(of trove: Trove) throws -> [Set<String>] {
+        let rows = try database.read {
+            try Row.fetchAll($0, sql: """
+                SELECT relation, alternative, capability FROM dependencies
+                WHERE troveId = ? AND relation IN ('requires', 'pre-requires')
+                """, arguments: [trove.id])
+        }
+        let groups = Dictionary(grouping: rows) { "\($0[0] as String)#\($0[1] as Int)" }
+        return groups.values.map { Set($0.map { $0[2] as String }) }
+    }
+
+    private func fileInfo(_ entry: FileEntry, trove: String) -> FileInfo {
+        let flagNames: [(FileFlags, String)] = [(.config, "config"), (.noreplace, "noreplace"), (.ghost, "ghost"), (.doc, "doc")]
+        return FileInfo(trove: trove, path: entry.path, kind: entry.kind.rawValue, mode: String(entry.mode, radix: 8),
+                        uid: entry.uid, gid: entry.gid, size: entry.size, sha256: entry.sha256, target: entry.target,
+                        flags: flagNames.filter { entry.flags.contains($0.0) }.map(\.1))
+    }
+}
