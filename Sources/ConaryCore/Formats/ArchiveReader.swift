@@ -9,6 +9,8 @@ final class ArchiveReader {
         case ar
         case tar
         case cpio
+        /// A single compressed stream, such as an Arch package's gzipped .MTREE.
+        case raw
     }
 
     struct Entry {
@@ -66,6 +68,7 @@ final class ArchiveReader {
         case .ar: archive_read_support_format_ar(handle)
         case .tar: archive_read_support_format_tar(handle); archive_read_support_format_gnutar(handle)
         case .cpio: archive_read_support_format_cpio(handle)
+        case .raw: archive_read_support_format_raw(handle)
         }
         // Decompressors built into libarchive only: no external helper programs.
         archive_read_support_filter_gzip(handle)

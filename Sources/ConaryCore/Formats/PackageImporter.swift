@@ -7,6 +7,7 @@ import GRDB
 public enum PackageImporter {
     enum Format {
         case deb
+        case arch
     }
 
     static func importPackages(_ paths: [String], store: ObjectStore, database: StateDatabase,
@@ -22,6 +23,7 @@ public enum PackageImporter {
                     let manifest: PackageManifest
                     switch try detect(path, display: display) {
                     case .deb: manifest = try DebReader.read(path, display: display, intake: intake, limits: limits)
+                    case .arch: manifest = try ArchReader.read(path, display: display, intake: intake, limits: limits)
                     }
                     slots[index] = (manifest, try fileSHA256(path, buffer: buffer), display)
                 }
@@ -44,6 +46,7 @@ public enum PackageImporter {
         var head = [UInt8](repeating: 0, count: 8)
         let count = read(file.fd, &head, head.count)
         if count == 8 && head == DebReader.magic { return .deb }
+        if head.starts(with: ArchReader.zstdMagic) || head.starts(with: ArchReader.xzMagic) { return .arch }
         throw PackageError.unknownFormat(display)
     }
 

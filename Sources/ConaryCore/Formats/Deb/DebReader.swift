@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// Reads a Debian binary package: an ar archive of debian-binary, control.tar.* and
@@ -82,43 +81,17 @@ enum DebReader {
             if let text = control.fields[field] { manifest.dependencies += DebControl.relations(text, as: relation) }
         }
 
-        var ledger = PayloadLedger()
-        var unpacked: Int64 = 0
-        let buffer = ReadBuffer()
+        var payload = PayloadReader(display: display, intake: intake, limits: limits, packageSize: packageSize)
         while let entry = try archive.next() {
             guard let path = try PayloadPath.normalize(entry.path, package: display) else { continue }
-            var file = FileEntry(path: path, kind: entry.kind, size: 0, mode: entry.mode, uid: entry.uid, gid: entry.gid,
-                                 target: entry.symlinkTarget)
-            if control.conffiles.contains(path) { file.flags.insert([.config, .noreplace]) }
-            if path.hasPrefix("/usr/share/doc/") { file.flags.insert(.doc) }
-            if let link = entry.hardlinkTarget {
-                guard let linkPath = try PayloadPath.normalize(link, package: display),
-                      let original = ledger.file(at: linkPath), original.kind == .regular else {
-                    throw PackageError.malformed(display, "\(path) is a hardlink to \(link), which is not an earlier file")
-                }
-                file.kind = .regular
-                file.objectID = original.objectID
-                file.sha256 = original.sha256
-                file.size = original.size
-            } else if entry.kind == .regular {
-                var md5 = Insecure.MD5()
-                let stored = try intake.ingest(path: "\(display):\(path)", metadata: ObjectMetadata(packageMode: entry.mode, uid: entry.uid, gid: entry.gid),
-                                               buffer: buffer, read: { try archive.read(into: $0) }, observe: { md5.update(bufferPointer: $0) })
-                if stored.size != entry.size {
-                    throw PackageError.malformed(display, "\(path) holds \(stored.size) bytes but its header says \(entry.size)")
-                }
-                if let expected = control.md5sums[path], expected != md5.finalize().hex {
-                    throw PackageError.checksumMismatch(display, path)
-                }
-                unpacked += stored.size
-                try limits.checkExpansion(unpacked: unpacked, packageSize: packageSize, package: display)
-                file.objectID = stored.objectID
-                file.sha256 = stored.sha256
-                file.size = stored.size
+            var flags: FileFlags = path.hasPrefix("/usr/share/doc/") ? .doc : []
+            if control.conffiles.contains(path) { flags.formUnion([.config, .noreplace]) }
+            let md5 = try payload.add(entry, at: path, from: archive, flags: flags, md5: entry.hardlinkTarget == nil)
+            if let md5, let expected = control.md5sums[path], expected != md5 {
+                throw PackageError.checksumMismatch(display, path)
             }
-            try ledger.add(file, package: display)
         }
-        manifest.files = ledger.files
+        manifest.files = payload.ledger.files
         return manifest
     }
 }
