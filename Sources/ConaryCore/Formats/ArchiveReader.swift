@@ -34,7 +34,26 @@ final class ArchiveReader {
         deinit { buffer.deallocate() }
     }
 
+    /// Bytes read from a file descriptor, each chunk shown to an observer (a digest) first.
+    private final class FileSource {
+        let fd: Int32
+        let observe: (UnsafeRawBufferPointer) -> Void
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        init(fd: Int32, observe: @escaping (UnsafeRawBufferPointer) -> Void) {
+            self.fd = fd
+            self.observe = observe
+        }
+        deinit { buffer.deallocate() }
+
+        func next() -> Int {
+            let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if count > 0 { observe(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) }
+            return count
+        }
+    }
+
     private let handle: OpaquePointer
+    private var source: FileSource?
     /// The package and member named in errors, e.g. "hello.deb (data.tar.xz)".
     let name: String
     private var upstream: Upstream?
@@ -59,6 +78,28 @@ final class ArchiveReader {
             buffer?.pointee = UnsafeRawPointer(upstream.buffer.baseAddress)
             return count
         }, nil))
+    }
+
+    /// Reads an archive from `fd`'s current offset to its end (an RPM's payload), showing
+    /// every byte to `observe`.
+    init(descriptor fd: Int32, container: Container, name: String, observe: @escaping (UnsafeRawBufferPointer) -> Void) throws {
+        self.name = name
+        handle = archive_read_new()
+        let source = FileSource(fd: fd, observe: observe)
+        self.source = source
+        try configure(container)
+        try check(archive_read_open(handle, Unmanaged.passUnretained(source).toOpaque(), nil, { _, context, buffer in
+            let source = Unmanaged<FileSource>.fromOpaque(context!).takeUnretainedValue()
+            let count = source.next()
+            buffer?.pointee = UnsafeRawPointer(source.buffer.baseAddress)
+            return count
+        }, nil))
+    }
+
+    /// Feeds whatever libarchive left unread of the file to the observer.
+    func drainSource() {
+        guard let source else { return }
+        while source.next() > 0 {}
     }
 
     deinit { archive_read_free(handle) }

@@ -12,7 +12,7 @@ public enum PackageError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .unknownFormat(package):
-            return "\(package) is not a package Conary can read (a Debian .deb or an Arch .pkg.tar.zst or .pkg.tar.xz is expected)."
+            return "\(package) is not a package Conary can read (it reads .deb, .rpm, and Arch .pkg.tar.zst or .pkg.tar.xz)."
         case let .malformed(package, detail):
             return "\(package) is damaged: \(detail)."
         case let .unsafeEntry(package, path, detail):

@@ -8,6 +8,7 @@ public enum PackageImporter {
     enum Format {
         case deb
         case arch
+        case rpm
     }
 
     static func importPackages(_ paths: [String], store: ObjectStore, database: StateDatabase,
@@ -24,6 +25,7 @@ public enum PackageImporter {
                     switch try detect(path, display: display) {
                     case .deb: manifest = try DebReader.read(path, display: display, intake: intake, limits: limits)
                     case .arch: manifest = try ArchReader.read(path, display: display, intake: intake, limits: limits)
+                    case .rpm: manifest = try RPMReader.read(path, display: display, intake: intake, limits: limits)
                     }
                     slots[index] = (manifest, try fileSHA256(path, buffer: buffer), display)
                 }
@@ -46,6 +48,7 @@ public enum PackageImporter {
         var head = [UInt8](repeating: 0, count: 8)
         let count = read(file.fd, &head, head.count)
         if count == 8 && head == DebReader.magic { return .deb }
+        if head.starts(with: RPMReader.leadMagic) { return .rpm }
         if head.starts(with: ArchReader.zstdMagic) || head.starts(with: ArchReader.xzMagic) { return .arch }
         throw PackageError.unknownFormat(display)
     }
@@ -64,7 +67,7 @@ public enum PackageImporter {
         }
         var package = Trove(id: nil, name: manifest.name, version: manifest.version, kind: "package", format: manifest.format,
                             source: source, created: Date(), arch: manifest.arch, summary: manifest.summary,
-                            sha256: sha256, signature: "unsigned")
+                            sha256: sha256, signature: manifest.signature)
         try package.insert(db)
         let byComponent = Dictionary(grouping: manifest.files) { ComponentRules.component(for: $0.path, kind: $0.kind) }
         for (component, files) in byComponent.sorted(by: { $0.key < $1.key }) {

@@ -6,6 +6,8 @@ struct PackageManifest {
     var arch: String?
     var summary: String?
     var format: String
+    /// What is known of the package's signature: "unsigned", or "signed, not verified".
+    var signature = "unsigned"
     var dependencies: [Dependency] = []
     var scriptlets: [Scriptlet] = []
     var files: [FileEntry] = []
