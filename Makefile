@@ -1,5 +1,5 @@
 # The README's set-up commands: `make demo` runs the main job, `make test` the test suite.
-.PHONY: deps demo test bench
+.PHONY: deps demo test bench fuzz
 
 deps:
 	@Scripts/install-deps.sh
@@ -14,3 +14,6 @@ test: deps
 
 bench: deps
 	Scripts/bench.sh
+
+fuzz: deps
+	Scripts/fuzz.sh

@@ -19,11 +19,14 @@ let package = Package(
         .target(name: "CLinux"),
         // Package payloads (ar, tar, cpio; gzip, xz, zstd) are read with libarchive.
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        // Ed25519 signatures of Conary's own package format.
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .target(
             name: "ConaryCore",
             dependencies: [
                 "CLinux",
                 "CArchive",
+                "CSodium",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
@@ -35,6 +38,9 @@ let package = Package(
             ]),
         .executableTarget(
             name: "conary-bench",
+            dependencies: ["ConaryCore"]),
+        .executableTarget(
+            name: "conary-fuzz",
             dependencies: ["ConaryCore"]),
         .testTarget(
             name: "ConaryCoreTests",

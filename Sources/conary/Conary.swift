@@ -9,7 +9,7 @@ struct Conary: ParsableCommand {
         abstract: "Atomic system states built from troves.",
         subcommands: [Commit.self, Install.self, Remove.self, Rollback.self, StateCommand.self,
                       History.self, Verify.self, GarbageCollect.self, Query.self, ListComponents.self,
-                      WhatProvides.self, ReverseDependencies.self, WhatBreaks.self])
+                      WhatProvides.self, ReverseDependencies.self, WhatBreaks.self, CCSCommand.self])
 
     /// Usage errors and --help go through ArgumentParser; everything a command throws
     /// becomes one "conary: …" line and exit status 1.

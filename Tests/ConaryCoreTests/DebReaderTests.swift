@@ -1,4 +1,5 @@
 @testable import ConaryCore
+import Foundation
 import XCTest
 
 final class DebControlTests: XCTestCase {
@@ -38,6 +39,21 @@ final class DebControlTests: XCTestCase {
         for (path, kind, expected) in cases {
             XCTAssertEqual(ComponentRules.component(for: path, kind: kind), expected, path)
         }
+    }
+
+    func testELFDynamicSectionGivesSonameAndNeeded() throws {
+        let library = "/lib/x86_64-linux-gnu/libc.so.6"
+        guard let st = lstatOf(library) else { throw XCTSkip("SKIPPED: no \(library) on this machine.") }
+        let file = open(library, O_RDONLY)
+        defer { close(file) }
+        let dynamic = try XCTUnwrap(ELFDynamic(fd: file, size: Int64(st.st_size)))
+        XCTAssertEqual(dynamic.soname, "libc.so.6")
+        XCTAssertTrue(dynamic.needed.contains("ld-linux-x86-64.so.2"), "\(dynamic.needed)")
+        XCTAssertEqual(dynamic.bits, "(64bit)")
+        XCTAssertNil(ELFDynamic(fd: file, size: 63), "a size too small for the header")
+        let text = open(packageRoot + "/README.md", O_RDONLY)
+        defer { close(text) }
+        XCTAssertNil(ELFDynamic(fd: text, size: 100))
     }
 
     func testPayloadPathsAreNormalizedAndClimbingIsRefused() throws {

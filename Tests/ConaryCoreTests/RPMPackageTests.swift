@@ -62,6 +62,32 @@ final class RPMPackageTests: XCTestCase {
     }
 }
 
+final class RPMHeaderTests: XCTestCase {
+    private func header(entries: [(tag: UInt32, type: UInt32, offset: UInt32, count: UInt32)], data: [UInt8]) -> [UInt8] {
+        func be(_ value: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
+        var bytes = RPMHeader.magic + [0, 0, 0, 0] + be(UInt32(entries.count)) + be(UInt32(data.count))
+        for entry in entries { bytes += be(entry.tag) + be(entry.type) + be(entry.offset) + be(entry.count) }
+        return bytes + data
+    }
+
+    func testValuesDecode() throws {
+        let data = Array("conary\0a\0b\0".utf8) + [0, 0, 0, 7]
+        let parsed = try RPMHeader(header(entries: [(1000, 6, 0, 1), (1117, 8, 7, 2), (1003, 4, 11, 1)], data: data)[...], package: "p")
+        XCTAssertEqual(parsed.string(1000), "conary")
+        XCTAssertEqual(parsed.strings(1117), ["a", "b"])
+        XCTAssertEqual(parsed.integers(1003), [7])
+    }
+
+    /// Found by `make fuzz`: an empty string entry pointing past the data used to trap.
+    func testEntriesOutsideTheDataAreErrorsNotCrashes() {
+        XCTAssertThrowsError(try RPMHeader(header(entries: [(1000, 6, 5, 0)], data: [])[...], package: "p"))
+        XCTAssertThrowsError(try RPMHeader(header(entries: [(1000, 6, 0, 1)], data: Array("no end".utf8))[...], package: "p"))
+        XCTAssertThrowsError(try RPMHeader(header(entries: [(1003, 4, 2, 1)], data: [0, 0, 0])[...], package: "p"))
+        XCTAssertThrowsError(try RPMHeader(header(entries: [(1117, 8, 0, 1_000_000)], data: [0])[...], package: "p"))
+        XCTAssertThrowsError(try RPMHeader(Array(header(entries: [(1000, 6, 0, 1)], data: [0]).dropLast(2))[...], package: "p"))
+    }
+}
+
 /// Thousands of corrupted copies of real packages of every format: each import must end in a
 /// package error (or succeed), never crash, and never leave half an import behind.
 final class PackageMutationTests: XCTestCase {
@@ -82,9 +108,16 @@ final class PackageMutationTests: XCTestCase {
         if let arch = try? runTool(packageRoot + "/Scripts/build-arch-fixture.sh", [scratch.base + "/seeds", ".pkg.tar.zst"]).output
             .split(separator: "\n").last(where: { $0.hasSuffix(".zst") }) { seeds.append(String(arch)) }
         seeds += (try? fetchDebs(["hello"])) ?? []
+        let ccsTree = try scratch.tree("ccs", ["usr/bin/a": "alpha", "usr/share/b": "beta", "usr/bin/c": "->a"])
+        _ = try CCSPackage.generateKeys(prefix: scratch.base + "/key")
+        let ccs = scratch.base + "/seeds/a.ccs"
+        _ = try CCSPackage.build(directory: ccsTree, output: ccs, metadata: .init(name: "a", version: "1"),
+                                 secretKey: try CCSPackage.readKey(scratch.base + "/key.secret", bytes: 64))
+        seeds.append(ccs)
         guard !seeds.isEmpty else { throw XCTSkip("SKIPPED: no seed packages could be built or downloaded.") }
 
         let root = try ConaryRoot(path: try scratch.root(), create: true)
+        try root.trust(publicKey: CCSSigning.hex(try CCSPackage.readKey(scratch.base + "/key.pub", bytes: 32)))
         var random = Random(state: 42)
         var refused = 0
         for seed in seeds {

@@ -31,7 +31,7 @@ final class RealPackageTests: XCTestCase {
         let components = try root.database.read { try Catalog.withComponents(hello, db: $0) }.map(\.name)
         XCTAssertEqual(components, ["hello", "hello:doc", "hello:locale", "hello:runtime", "hello:supdoc"])
         let requires = try root.database.read {
-            try String.fetchAll($0, sql: "SELECT capability || ' ' || comparison || ' ' || version FROM dependencies WHERE troveId = ? AND relation = 'requires'",
+            try String.fetchAll($0, sql: "SELECT capability || ' ' || coalesce(comparison, '') || ' ' || coalesce(version, '') FROM dependencies WHERE troveId = ? AND relation = 'requires'",
                                 arguments: [hello.id])
         }
         XCTAssertTrue(requires.contains { $0.hasPrefix("libc6 >= ") }, "\(requires)")
@@ -57,6 +57,10 @@ final class RealPackageTests: XCTestCase {
         XCTAssertEqual(try root.whatBreaks("hello").map(\.name), [])
         XCTAssertEqual(try root.whatProvides("libc6").map(\.name), ["libc6"])
         XCTAssertEqual(try root.whatProvides("/usr/bin/hello").map(\.name), ["hello:runtime"])
+        XCTAssertEqual(try root.whatProvides("file(/usr/bin/hello)").map(\.name), ["hello:runtime"])
+        XCTAssertEqual(try root.whatProvides("soname(libc.so.6)(64bit)").map(\.name), ["libc6"])
+        XCTAssertTrue(try root.info(try root.installedTrove("hello")).dependencies
+            .contains { $0.relation == "requires" && $0.capability == "soname(libc.so.6)(64bit)" })
         let info = try root.info(try root.installedTrove("hello"))
         XCTAssertEqual(info.components, ["hello:doc", "hello:locale", "hello:runtime", "hello:supdoc"])
         XCTAssertTrue(info.installed)
@@ -67,7 +71,7 @@ final class RealPackageTests: XCTestCase {
         let debs = try fetchDebs(["libc6", "hello"])
         let root = try ConaryRoot(path: rootPath, create: true)
         try root.install([debs[0]], command: "test")
-        _ = try PackageImporter.importPackages([debs[1]], store: root.store, database: root.database)
+        _ = try root.importPackages([debs[1]])
         try root.install(["hello:runtime"], command: "test")
         XCTAssertEqual(try runTool("chroot", [rootPath, "/usr/bin/hello"]).output, "Hello, world!\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: rootPath + "/usr/share/doc/hello"))

@@ -8,11 +8,14 @@ public enum PackageError: Error, Equatable, CustomStringConvertible {
     case checksumMismatch(String, String)
     case missingField(String, String)
     case differentContent(String, String)
+    case unsigned(String)
+    case badSignature(String)
+    case untrustedKey(String, String)
 
     public var description: String {
         switch self {
         case let .unknownFormat(package):
-            return "\(package) is not a package Conary can read (it reads .deb, .rpm, and Arch .pkg.tar.zst or .pkg.tar.xz)."
+            return "\(package) is not a package Conary can read (it reads .deb, .rpm, .ccs, and Arch .pkg.tar.zst or .pkg.tar.xz)."
         case let .malformed(package, detail):
             return "\(package) is damaged: \(detail)."
         case let .unsafeEntry(package, path, detail):
@@ -23,6 +26,12 @@ public enum PackageError: Error, Equatable, CustomStringConvertible {
             return "\(package) is damaged: \(path) does not match its recorded checksum."
         case let .missingField(package, field):
             return "\(package) is damaged: its control data has no \(field) field."
+        case let .unsigned(package):
+            return "\(package) is refused: it is not signed (sign it with conary ccs sign)."
+        case let .badSignature(package):
+            return "\(package) is refused: its signature does not match its manifest."
+        case let .untrustedKey(package, key):
+            return "\(package) is refused: it is signed by key \(key), which this root does not trust (conary ccs trust)."
         case let .differentContent(package, spec):
             return "\(package) differs from the \(spec) already in the store under the same name and version."
         }

@@ -9,9 +9,11 @@ public enum PackageImporter {
         case deb
         case arch
         case rpm
+        case ccs
     }
 
-    static func importPackages(_ paths: [String], store: ObjectStore, database: StateDatabase,
+    /// `trustedKeys` are the hex Ed25519 public keys whose CCS signatures this root accepts.
+    static func importPackages(_ paths: [String], store: ObjectStore, database: StateDatabase, trustedKeys: Set<String>,
                                limits: ImportLimits = ImportLimits()) throws -> [Trove] {
         guard !paths.isEmpty else { return [] }
         let intake = try store.beginIntake()
@@ -26,11 +28,15 @@ public enum PackageImporter {
                     case .deb: manifest = try DebReader.read(path, display: display, intake: intake, limits: limits)
                     case .arch: manifest = try ArchReader.read(path, display: display, intake: intake, limits: limits)
                     case .rpm: manifest = try RPMReader.read(path, display: display, intake: intake, limits: limits)
+                    case .ccs: manifest = try CCSReader.read(path, display: display, intake: intake, limits: limits, trustedKeys: trustedKeys)
                     }
                     slots[index] = (manifest, try fileSHA256(path, buffer: buffer), display)
                 }
             }
             try intake.place()
+            for index in read.indices {
+                read[index]!.manifest.dependencies += ContentProvides.derive(read[index]!.manifest.files, store: store)
+            }
         } catch {
             try? intake.discard()
             throw error
@@ -49,7 +55,9 @@ public enum PackageImporter {
         let count = read(file.fd, &head, head.count)
         if count == 8 && head == DebReader.magic { return .deb }
         if head.starts(with: RPMReader.leadMagic) { return .rpm }
-        if head.starts(with: ArchReader.zstdMagic) || head.starts(with: ArchReader.xzMagic) { return .arch }
+        if head.starts(with: ArchReader.zstdMagic) || head.starts(with: ArchReader.xzMagic) {
+            return CCSReader.isCCS(path) ? .ccs : .arch
+        }
         throw PackageError.unknownFormat(display)
     }
 

@@ -65,7 +65,30 @@ public final class ConaryRoot {
 
     /// Imports package files (.deb) as package troves with components, all or nothing.
     public func importPackages(_ paths: [String]) throws -> [Trove] {
-        try PackageImporter.importPackages(paths, store: store, database: database)
+        try PackageImporter.importPackages(paths, store: store, database: database, trustedKeys: try trustedKeys())
+    }
+
+    /// <root>/conary/trusted-keys/<id>.pub: the CCS signing keys this root accepts.
+    private var trustedKeyDirectory: String { (path == "/" ? "" : path) + "/conary/trusted-keys" }
+
+    public func trustedKeys() throws -> Set<String> {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: trustedKeyDirectory) else { return [] }
+        return Set(names.filter { $0.hasSuffix(".pub") }.compactMap {
+            try? String(contentsOfFile: trustedKeyDirectory + "/" + $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        })
+    }
+
+    /// Adds a public key (hex, as `ccs keygen` writes it) to the trusted keys; returns its id.
+    @discardableResult
+    public func trust(publicKey: String) throws -> String {
+        guard let bytes = CCSSigning.bytes(publicKey), bytes.count == 32 else {
+            throw ConaryError.invalidArgument("That is not an Ed25519 public key (64 hex digits).")
+        }
+        let id = CCSSigning.keyID(publicKey)
+        try FileSystem.makeDirectory(trustedKeyDirectory, mode: 0o755)
+        let directory = try Descriptor.directory(trustedKeyDirectory)
+        try FileSystem.writeAtomically(publicKey + "\n", to: id + ".pub", relativeTo: directory.fd)
+        return id
     }
 }
 

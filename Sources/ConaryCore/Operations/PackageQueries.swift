@@ -106,7 +106,9 @@ extension ConaryRoot {
     /// Troves in the store offering `capability`: a package name, a declared provide, or a
     /// shipped path.
     public func whatProvides(_ capability: String) throws -> [Trove] {
-        try database.read { db in
+        // file(/bin/sh) is answered by the file lists.
+        let capability = capability.hasPrefix("file(") && capability.hasSuffix(")") ? String(capability.dropFirst(5).dropLast()) : capability
+        return try database.read { db in
             try Trove.fetchAll(db, sql: """
                 SELECT DISTINCT troves.* FROM troves WHERE kind != 'component' AND name = ?1
                 UNION SELECT troves.* FROM troves JOIN dependencies ON dependencies.troveId = troves.id

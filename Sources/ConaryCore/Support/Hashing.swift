@@ -15,22 +15,26 @@ enum Hashing {
         SHA256.hash(data: Array(text.utf8)).hex
     }
 
-    /// Hashes everything readable from `fd` (from its current offset). Returns the digest and the byte count.
-    static func stream(from fd: Int32, path: String, buffer: UnsafeMutableRawBufferPointer) throws -> (sha256: String, size: Int64) {
+    /// Hashes everything `read` delivers until it returns 0.
+    static func stream(reading read: (UnsafeMutableRawBufferPointer) throws -> Int, buffer: UnsafeMutableRawBufferPointer) throws -> (sha256: String, size: Int64) {
         var hasher = SHA256()
         var total: Int64 = 0
-        while true {
-            let count = read(fd, buffer.baseAddress, buffer.count)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ConaryError.system(operation: "Reading", path: path, errno: errno)
-            }
-            if count == 0 { break }
-            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-            hasher.update(bufferPointer: chunk)
+        while case let count = try read(buffer), count > 0 {
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             total += Int64(count)
         }
         return (hasher.finalize().hex, total)
+    }
+
+    /// Hashes everything readable from `fd` (from its current offset). Returns the digest and the byte count.
+    static func stream(from fd: Int32, path: String, buffer: UnsafeMutableRawBufferPointer) throws -> (sha256: String, size: Int64) {
+        try stream(reading: { chunk in
+            while true {
+                let count = read(fd, chunk.baseAddress, chunk.count)
+                if count >= 0 { return count }
+                if errno != EINTR { throw ConaryError.system(operation: "Reading", path: path, errno: errno) }
+            }
+        }, buffer: buffer)
     }
 }
 

@@ -51,7 +51,9 @@ struct RPMHeader {
             var strings: [String] = []
             var cursor = start
             for _ in 0..<(type == 6 ? 1 : items) {
-                guard let end = store[cursor...].firstIndex(of: 0) else { throw fail("has an unterminated string") }
+                guard cursor < store.endIndex, let end = store[cursor...].firstIndex(of: 0) else {
+                    throw fail("has an unterminated string")
+                }
                 strings.append(String(decoding: store[cursor..<end], as: UTF8.self))
                 cursor = end + 1
             }
