@@ -1,7 +1,7 @@
 @testable import ConaryCore
 import XCTest
 
-/// Arch packages built by Debian's makepkg from Tests/Fixtures/arch/conary-hello.
+/// Arch packages built by Debian's makepkg from Tests/Fixtures/arch/arch-hello.
 final class ArchPackageTests: XCTestCase {
     private var scratch: Scratch!
 
@@ -22,19 +22,21 @@ final class ArchPackageTests: XCTestCase {
         for ext in [".pkg.tar.zst", ".pkg.tar.xz"] {
             let root = try ConaryRoot(path: try scratch.root(ext), create: true)
             try root.install([try build(ext)], command: "t")
-            XCTAssertEqual(readFile(root.path + "/usr/bin/conary-hello"), "#!/bin/sh\necho hello from arch\n", ext)
-            XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: root.path + "/usr/bin/chello"), "conary-hello")
-            XCTAssertEqual(readFile(root.path + "/usr/etc/conary-hello.conf"), "greeting=hello\n")
-            let trove = try root.installedTrove("conary-hello")
+            XCTAssertEqual(readFile(root.path + "/usr/bin/arch-hello"), "#!/bin/sh\necho hello from arch\n", ext)
+            XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: root.path + "/usr/bin/ahello"), "arch-hello")
+            XCTAssertEqual(readFile(root.path + "/usr/etc/arch-hello.conf"), "greeting=hello\n")
+            let trove = try root.installedTrove("arch-hello")
+            XCTAssertEqual(trove.license, "MIT")
+            XCTAssertEqual(trove.url, "https://example.org/arch-hello")
             XCTAssertEqual(trove.version, "1.0-2")
             XCTAssertEqual(trove.format, "arch")
             let info = try root.info(trove)
-            XCTAssertEqual(info.components, ["conary-hello:config", "conary-hello:runtime", "conary-hello:supdoc"])
+            XCTAssertEqual(info.components, ["arch-hello:config", "arch-hello:runtime", "arch-hello:supdoc"])
             XCTAssertEqual(info.scriptlets, ["install"])
             XCTAssertTrue(info.dependencies.contains(.init(relation: "requires", capability: "glibc", comparison: ">=", version: "2.34", alternative: 0)))
             XCTAssertTrue(info.dependencies.contains(.init(relation: "provides", capability: "hello-greeting", comparison: "=", version: "1.0", alternative: 0)))
-            XCTAssertEqual(try root.owner(ofPath: "/etc/conary-hello.conf").flags, ["config", "noreplace"])
-            XCTAssertEqual(try root.whatProvides("hello-greeting").map(\.name), ["conary-hello"])
+            XCTAssertEqual(try root.owner(ofPath: "/etc/arch-hello.conf").flags, ["config", "noreplace"])
+            XCTAssertEqual(try root.whatProvides("hello-greeting").map(\.name), ["arch-hello"])
             XCTAssertEqual(try root.verify(), [])
         }
     }
@@ -44,12 +46,12 @@ final class ArchPackageTests: XCTestCase {
         let unpacked = scratch.base + "/unpacked"
         try FileManager.default.createDirectory(atPath: unpacked, withIntermediateDirectories: true)
         XCTAssertEqual(try runTool("bsdtar", ["-xf", package, "-C", unpacked]).status, 0)
-        try Data("#!/bin/sh\necho tampered\n".utf8).write(to: URL(fileURLWithPath: unpacked + "/usr/bin/conary-hello"))
+        try Data("#!/bin/sh\necho tampered\n".utf8).write(to: URL(fileURLWithPath: unpacked + "/usr/bin/arch-hello"))
         let tampered = scratch.base + "/tampered.pkg.tar.zst"
         XCTAssertEqual(try runTool("bsdtar", ["--zstd", "-cf", tampered, "-C", unpacked, ".PKGINFO", ".MTREE", ".INSTALL", "etc", "usr"]).status, 0)
         let root = try ConaryRoot(path: try scratch.root(), create: true)
         XCTAssertThrowsError(try root.install([tampered], command: "t")) { error in
-            XCTAssertEqual("\(error)", "tampered.pkg.tar.zst is damaged: /usr/bin/conary-hello does not match its recorded checksum.")
+            XCTAssertEqual("\(error)", "tampered.pkg.tar.zst is damaged: /usr/bin/arch-hello does not match its recorded checksum.")
         }
         XCTAssertEqual(try root.troves().count, 0)
         XCTAssertEqual(try root.store.storedObjectIDs().count, 0)

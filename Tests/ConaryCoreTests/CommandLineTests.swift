@@ -14,10 +14,12 @@ final class CommandLineTests: XCTestCase {
         rootPath = try scratch.root()
     }
 
+    /// Runs conary on the test root; `ccs` tools other than trust work on files and take no root.
     private func conary(_ arguments: String...) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--root", rootPath] + arguments
+        let rootless = arguments.first == "ccs" && arguments.dropFirst().first != "trust"
+        process.arguments = (rootless ? [] : ["--root", rootPath]) + arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -93,6 +95,22 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(owner?["trove"] as? String, "a=1")
         assertOneLineError(try conary("query", "--path", "/usr/bin/zzz"), contains: "No installed trove owns /usr/bin/zzz")
         assertOneLineError(try conary("whatprovides", "nothing"), contains: "Nothing in the store provides nothing")
+    }
+
+    func testSignedPackageWorkflowThroughTheBinary() throws {
+        let tree = try scratch.tree("ccs", ["usr/bin/tool": "tool"])
+        let keys = scratch.base + "/keys"
+        XCTAssertEqual(try conary("ccs", "keygen", keys).status, 0)
+        XCTAssertEqual(try conary("ccs", "keygen", keys + "-other").status, 0)
+        let package = scratch.base + "/tool.ccs"
+        XCTAssertEqual(try conary("ccs", "build", tree, "--name", "tool", "--version", "1", "--key", keys + ".secret", "-o", package).status, 0)
+        XCTAssertTrue(try conary("ccs", "verify", package, "--key", keys + ".pub").out.contains("which is trusted"))
+        assertOneLineError(try conary("ccs", "verify", package, "--key", keys + "-other.pub"), contains: "does not trust")
+        assertOneLineError(try conary("install", package), contains: "does not trust")
+        XCTAssertEqual(try conary("ccs", "trust", keys + ".pub").status, 0)
+        XCTAssertEqual(try conary("install", package).status, 0)
+        XCTAssertEqual(readFile(rootPath + "/usr/bin/tool"), "tool")
+        XCTAssertTrue(try conary("ccs", "inspect", package).out.contains("\"merkleRoot\""))
     }
 
     func testUnknownOptionIsAUsageError() throws {

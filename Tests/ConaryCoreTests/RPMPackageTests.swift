@@ -38,6 +38,9 @@ final class RPMPackageTests: XCTestCase {
             XCTAssertFalse(relations.contains { $0.contains("rpmlib(") })
             XCTAssertEqual(try root.owner(ofPath: "/etc/conary-hello.conf").flags, ["config", "noreplace"])
             XCTAssertEqual(try root.owner(ofPath: "/usr/share/doc/conary-hello/README").flags, ["doc"])
+            XCTAssertEqual(trove.license, "MIT")
+            let ghost = try root.files(of: trove).first { $0.path == "/var/log/conary-hello.log" }
+            XCTAssertEqual(ghost?.flags, ["ghost"], "%ghost files are recorded, flagged, not deployed")
             XCTAssertEqual(try root.verify(), [])
         }
     }

@@ -13,6 +13,8 @@ public struct Trove: Codable, FetchableRecord, MutablePersistableRecord, Equatab
     public var created: Date
     public var arch: String? = nil
     public var summary: String? = nil
+    public var license: String? = nil
+    public var url: String? = nil
     /// SHA-256 of the package file a trove came from.
     public var sha256: String? = nil
     /// Whether the package's signature was checked: "unsigned", "verified", … (nil for trees).

@@ -86,6 +86,8 @@ public final class StateDatabase: @unchecked Sendable {
             try db.alter(table: "troves") { t in
                 t.add(column: "arch", .text)
                 t.add(column: "summary", .text)
+                t.add(column: "license", .text)
+                t.add(column: "url", .text)
                 t.add(column: "sha256", .text)
                 t.add(column: "signature", .text)
             }

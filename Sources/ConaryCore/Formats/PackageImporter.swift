@@ -75,6 +75,7 @@ public enum PackageImporter {
         }
         var package = Trove(id: nil, name: manifest.name, version: manifest.version, kind: "package", format: manifest.format,
                             source: source, created: Date(), arch: manifest.arch, summary: manifest.summary,
+                            license: manifest.license, url: manifest.url,
                             sha256: sha256, signature: manifest.signature)
         try package.insert(db)
         let byComponent = Dictionary(grouping: manifest.files) { ComponentRules.component(for: $0.path, kind: $0.kind) }

@@ -5,6 +5,8 @@ struct PackageManifest {
     var version: String
     var arch: String?
     var summary: String?
+    var license: String?
+    var url: String?
     var format: String
     /// What is known of the package's signature: "unsigned", or "signed, not verified".
     var signature = "unsigned"

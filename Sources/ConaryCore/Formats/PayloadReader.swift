@@ -19,6 +19,11 @@ struct PayloadReader {
         self.packageSize = packageSize
     }
 
+    /// Records a file the package owns but does not ship (RPM %ghost).
+    mutating func addGhost(_ file: FileEntry) throws {
+        try ledger.add(file, package: display)
+    }
+
     /// Adds the archive's current entry at `path` (already normalized). Returns the MD5 of a
     /// regular file's content when `md5` is asked for (Debian's md5sums need it).
     @discardableResult

@@ -18,7 +18,7 @@ public enum TreeBuilder {
             let entry = FileEntry(path: link.path, kind: .symlink, mode: 0o777, target: link.target)
             symlinks.append((try components(of: link.path, owner: "the layout", layout: layout), entry, ArenaTree.Owner.layout))
         }
-        for (owner, entry) in input.files {
+        for (owner, entry) in input.files where !entry.flags.contains(.ghost) {
             let parts = try components(of: entry.path, owner: input.ownerNames[owner], layout: layout)
             if parts.isEmpty { continue }  // the trove's root directory itself
             switch entry.kind {

@@ -45,6 +45,8 @@ enum ArchReader {
             }
         }
         var manifest = PackageManifest(name: name, version: version, arch: info["arch"]?.first, summary: info["pkgdesc"]?.first,
+                                       license: info["license"]?.joined(separator: " AND "),
+                                       url: info["url"]?.first.flatMap { $0.isEmpty ? nil : $0 },
                                        format: "arch", files: payload.ledger.files)
         let relations: [(String, Dependency.Relation)] = [
             ("depend", .requires), ("optdepend", .recommends), ("provides", .provides),

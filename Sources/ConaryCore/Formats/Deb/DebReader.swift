@@ -72,7 +72,7 @@ enum DebReader {
         guard let version = control.fields["version"] else { throw PackageError.missingField(display, "Version") }
         var manifest = PackageManifest(name: name, version: version, arch: control.fields["architecture"],
                                        summary: control.fields["description"]?.split(separator: "\n").first.map(String.init),
-                                       format: "deb", scriptlets: control.scriptlets)
+                                       url: control.fields["homepage"], format: "deb", scriptlets: control.scriptlets)
         let relationFields: [(String, Dependency.Relation)] = [
             ("pre-depends", .preRequires), ("depends", .requires), ("recommends", .recommends), ("provides", .provides),
             ("conflicts", .conflicts), ("breaks", .breaks), ("replaces", .replaces),

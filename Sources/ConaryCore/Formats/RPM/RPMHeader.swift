@@ -95,7 +95,7 @@ enum RPMTag {
     /// DSA, RSA, PGP and GPG signature tags of the signature header.
     static let signatures: [UInt32] = [267, 268, 1002, 1005]
     static let name: UInt32 = 1000, version: UInt32 = 1001, release: UInt32 = 1002, epoch: UInt32 = 1003
-    static let summary: UInt32 = 1004, arch: UInt32 = 1022
+    static let summary: UInt32 = 1004, license: UInt32 = 1014, url: UInt32 = 1020, arch: UInt32 = 1022
     static let fileSizes: UInt32 = 1028, fileModes: UInt32 = 1030, fileDigests: UInt32 = 1035, fileLinkTos: UInt32 = 1036
     static let fileFlags: UInt32 = 1037, fileUserName: UInt32 = 1039, fileGroupName: UInt32 = 1040
     static let provideName: UInt32 = 1047, requireFlags: UInt32 = 1048, requireName: UInt32 = 1049, requireVersion: UInt32 = 1050

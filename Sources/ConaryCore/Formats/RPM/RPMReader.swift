@@ -31,7 +31,8 @@ enum RPMReader {
         }
         let epoch = header.integers(RPMTag.epoch).first.map { "\($0):" } ?? ""
         var manifest = PackageManifest(name: name, version: "\(epoch)\(version)-\(release)", arch: header.string(RPMTag.arch),
-                                       summary: header.string(RPMTag.summary), format: "rpm")
+                                       summary: header.string(RPMTag.summary), license: header.string(RPMTag.license),
+                                       url: header.string(RPMTag.url), format: "rpm")
         manifest.dependencies = dependencies(header)
         // Checking OpenPGP signatures needs the keyring work (gpgme); until then say what is there.
         if !RPMTag.signatures.allSatisfy({ signature.values[$0] == nil }) { manifest.signature = "signed, not verified" }
@@ -127,8 +128,16 @@ enum RPMReader {
             seen.insert(path)
         }
         archive.drainSource()
-        for (path, file) in listed where file.mode & 0o170000 == 0o100000 && file.flags & Bits.ghost == 0 && !seen.contains(path) {
-            throw PackageError.malformed(display, "its payload lacks \(path)")
+        for (path, file) in listed.sorted(by: { $0.key < $1.key }) where !seen.contains(path) {
+            if file.flags & Bits.ghost == 0 {
+                guard file.mode & 0o170000 != 0o100000 else { throw PackageError.malformed(display, "its payload lacks \(path)") }
+                continue
+            }
+            // %ghost: owned and recorded, never shipped or deployed.
+            let kind: FileKind = file.mode & 0o170000 == 0o040000 ? .directory : file.mode & 0o170000 == 0o120000 ? .symlink : .regular
+            try payload.addGhost(FileEntry(path: path, kind: kind, size: file.size, mode: file.mode & 0o7777,
+                                           uid: try OwnerNames.uid(file.user, package: display),
+                                           gid: try OwnerNames.gid(file.group, package: display), flags: .ghost))
         }
         if header.integers(RPMTag.payloadDigestAlgo).first == 8, let expected = header.string(RPMTag.payloadDigest),
            payloadHash.finalize().hex != expected {
