@@ -13,6 +13,11 @@ struct FormatOptions: ParsableArguments {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
+
+    /// A list of troves as a table, a sentence when there are none, or JSON.
+    func emit(_ troves: [Trove], whenEmpty: String) throws {
+        try emit(troves.map(TroveLine.init)) { troves.isEmpty ? print(whenEmpty) : TroveLine.print(troves) }
+    }
 }
 
 struct TroveLine: Encodable {
@@ -125,10 +130,7 @@ struct ReverseDependencies: ParsableCommand {
     @Argument(help: "An installed trove.") var trove: String
 
     func run() throws {
-        let troves = try options.open().reverseDependencies(trove)
-        try format.emit(troves.map(TroveLine.init)) {
-            troves.isEmpty ? print("No installed trove requires \(trove).") : TroveLine.print(troves)
-        }
+        try format.emit(try options.open().reverseDependencies(trove), whenEmpty: "No installed trove requires \(trove).")
     }
 }
 
@@ -139,9 +141,6 @@ struct WhatBreaks: ParsableCommand {
     @Argument(help: "An installed trove.") var trove: String
 
     func run() throws {
-        let troves = try options.open().whatBreaks(trove)
-        try format.emit(troves.map(TroveLine.init)) {
-            troves.isEmpty ? print("Removing \(trove) breaks nothing installed.") : TroveLine.print(troves)
-        }
+        try format.emit(try options.open().whatBreaks(trove), whenEmpty: "Removing \(trove) breaks nothing installed.")
     }
 }

@@ -17,12 +17,9 @@ public enum TreeImporter {
         if try database.read({ try Trove.filter(Column("name") == name && Column("version") == version).fetchCount($0) }) > 0 {
             throw ConaryError.troveExists(name: name, version: version)
         }
-        let items = try TreeScanner.scan(directory)
+        var entries = try TreeScanner.scan(directory)
         let intake = try store.beginIntake()
         let top = try Descriptor.directory(directory)
-        var entries = items.map {
-            FileEntry(path: $0.path, kind: $0.kind, size: $0.size, mode: $0.mode, uid: $0.uid, gid: $0.gid, target: $0.target)
-        }
         let regular = entries.indices.filter { entries[$0].kind == .regular }
         try ingestInParallel(regular, entries: &entries, top: top.fd, display: directory, intake: intake)
         try intake.place()
