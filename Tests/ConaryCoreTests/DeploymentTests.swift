@@ -78,6 +78,15 @@ final class DeploymentTests: XCTestCase {
         XCTAssertEqual(kinds, ["install", "install", "install", "rollback", "activate"])
     }
 
+    func testBareNameInstallsTheNewestVersion() throws {
+        let root = try open()
+        for version in ["1.9", "1.10", "1.10~rc1"] { try commit(root, "app", version, ["usr/bin/app": version]) }
+        try root.install(["app"], command: "t")
+        XCTAssertEqual(readFile(rootPath + "/usr/bin/app"), "1.10", "1.10 is newer than 1.9 and than its own ~rc1")
+        try root.install(["app=1.9"], command: "t")
+        XCTAssertEqual(readFile(rootPath + "/usr/bin/app"), "1.9")
+    }
+
     func testRemoveDropsTheTroveAndRefusesUnknownNames() throws {
         let root = try open()
         try commit(root, "a", "1", ["usr/bin/a": "a"])

@@ -58,15 +58,20 @@ enum Catalog {
         (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM states") ?? 0) + 1
     }
 
-    /// Finds a trove by "name" or "name=version". A bare name must be unambiguous.
+    /// Finds a trove by "name" or "name=version". A bare name means its newest version in
+    /// the format's own ordering; versions of one name in different formats cannot be
+    /// ordered against each other, so those must be named.
     static func trove(matching spec: String, db: Database) throws -> Trove {
         let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
         var request = Trove.filter(Column("name") == parts[0])
         if parts.count == 2 { request = request.filter(Column("version") == parts[1]) }
         let found = try request.order(Column("id")).fetchAll(db)
-        if found.isEmpty { throw ConaryError.troveNotFound(spec) }
-        if found.count > 1 { throw ConaryError.ambiguousTrove(parts[0], versions: found.map(\.version)) }
-        return found[0]
+        guard let first = found.first else { throw ConaryError.troveNotFound(spec) }
+        guard found.allSatisfy({ $0.format == first.format }) else {
+            throw ConaryError.ambiguousTrove(parts[0], versions: found.map(\.version))
+        }
+        let scheme = VersionScheme(format: first.format)
+        return found.max { scheme.compare($0.version, $1.version) < 0 }!
     }
 
     /// A package trove with its component troves (just the trove itself for trees and components).

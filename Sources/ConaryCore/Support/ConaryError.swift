@@ -47,7 +47,7 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
         case let .troveNotFound(spec):
             return "No trove matches \(spec) in the store."
         case let .ambiguousTrove(name, versions):
-            return "Several versions of \(name) are in the store (\(versions.joined(separator: ", "))); name one as \(name)=VERSION."
+            return "\(name) is in the store in several formats (versions \(versions.joined(separator: ", "))) that cannot be ordered against each other; name one as \(name)=VERSION."
         case let .troveExists(name, version):
             return "The trove \(name)=\(version) is already in the store."
         case let .troveNotInstalled(name):
