@@ -24,6 +24,7 @@ struct CCSCommand: ParsableCommand {
         @Option var version: String
         @Option var arch: String?
         @Option var summary: String?
+        @Option(help: "The build's flavor, e.g. \"ssl,!debug is: x86_64\".") var flavor: String?
         @Option(help: "A requirement such as \"glibc >= 2.34\"; repeatable.") var requires: [String] = []
         @Option(help: "A capability the package offers; repeatable.") var provides: [String] = []
         @Option(help: "Secret key file to sign with.") var key: String?
@@ -31,6 +32,7 @@ struct CCSCommand: ParsableCommand {
 
         func run() throws {
             var metadata = CCSPackage.Metadata(name: name, version: version, arch: arch, summary: summary)
+            metadata.flavor = try flavor.map { try Flavor($0) } ?? .empty
             metadata.requires = requires
             metadata.provides = provides
             let secret = try key.map { try CCSPackage.readKey($0, bytes: 64) }

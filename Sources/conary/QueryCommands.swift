@@ -69,6 +69,7 @@ struct Query: ParsableCommand {
 
     private func printInfo(_ info: ConaryRoot.TroveInfo) {
         print("\(info.name)=\(info.version)  (\(info.kind), \(info.format)\(info.arch.map { ", \($0)" } ?? ""))")
+        if !info.flavor.isEmpty { print("  flavor      \(info.flavor)") }
         if let summary = info.summary { print("  summary     \(summary)") }
         print("  source      \(info.source)")
         if let sha256 = info.sha256 { print("  sha256      \(sha256)") }

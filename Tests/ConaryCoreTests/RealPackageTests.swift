@@ -25,7 +25,7 @@ final class RealPackageTests: XCTestCase {
         XCTAssertEqual(try runTool("chroot", [rootPath, "/usr/bin/hello"]).output, "Hello, world!\n",
                        "hello finds libc through /lib64 → usr/lib64 → lib")
 
-        let hello = try root.database.read { try Catalog.trove(matching: "hello", db: $0) }
+        let hello = try root.trove(matching: "hello")
         XCTAssertEqual(hello.format, "deb")
         XCTAssertEqual(hello.sha256?.count, 64)
         let components = try root.database.read { try Catalog.withComponents(hello, db: $0) }.map(\.name)

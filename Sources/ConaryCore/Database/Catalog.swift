@@ -58,11 +58,19 @@ enum Catalog {
         (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM states") ?? 0) + 1
     }
 
-    /// Finds a trove by "name" or "name=version". A bare name means its newest version in
-    /// the format's own ordering; versions of one name in different formats cannot be
-    /// ordered against each other, so those must be named.
-    static func trove(matching spec: String, db: Database) throws -> Trove {
-        let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+    /// Finds a trove by "name", "name=version", optionally followed by "[flavor]". Among the
+    /// candidates that can run on `system` (with the requested flavor laid over it, and its
+    /// required flags demanded of the trove), the best-scoring flavor wins, then the newest
+    /// version in the format's own ordering. Versions of one name in different formats
+    /// cannot be ordered against each other, so those must be named.
+    static func trove(matching spec: String, system: Flavor, db: Database) throws -> Trove {
+        var text = Substring(spec)
+        var requested = Flavor.empty
+        if text.hasSuffix("]"), let open = text.firstIndex(of: "[") {
+            requested = try Flavor(String(text[text.index(after: open)..<text.index(before: text.endIndex)]))
+            text = text[..<open]
+        }
+        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
         var request = Trove.filter(Column("name") == parts[0])
         if parts.count == 2 { request = request.filter(Column("version") == parts[1]) }
         let found = try request.order(Column("id")).fetchAll(db)
@@ -70,8 +78,21 @@ enum Catalog {
         guard found.allSatisfy({ $0.format == first.format }) else {
             throw ConaryError.ambiguousTrove(parts[0], versions: found.map(\.version))
         }
+        let target = system.overridden(by: requested)
+        let fitting = try found.compactMap { trove -> (Trove, Int)? in
+            let flavor = try Flavor(trove.flavor)
+            guard requested.flags.allSatisfy({ name, sense in
+                sense == .required ? flavor.flags[name] == .required : sense == .disallowed ? flavor.flags[name] != .required : true
+            }), let score = flavor.score(on: target) else { return nil }
+            return (trove, score)
+        }
         let scheme = VersionScheme(format: first.format)
-        return found.max { scheme.compare($0.version, $1.version) < 0 }!
+        guard let best = fitting.max(by: { a, b in
+            a.1 != b.1 ? a.1 < b.1 : scheme.compare(a.0.version, b.0.version) < 0
+        }) else {
+            throw ConaryError.noFittingFlavor(spec, flavors: found.map { $0.flavor.isEmpty ? "(none)" : $0.flavor }, system: target.description)
+        }
+        return best.0
     }
 
     /// A package trove with its component troves (just the trove itself for trees and components).

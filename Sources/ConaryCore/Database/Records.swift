@@ -11,6 +11,7 @@ public struct Trove: Codable, FetchableRecord, MutablePersistableRecord, Equatab
     public var format: String
     public var source: String
     public var created: Date
+    public var flavor: String = ""
     public var arch: String? = nil
     public var summary: String? = nil
     public var license: String? = nil

@@ -31,7 +31,9 @@ public final class StateDatabase: @unchecked Sendable {
                 t.column("format", .text).notNull()
                 t.column("source", .text).notNull()
                 t.column("created", .datetime).notNull()
-                t.uniqueKey(["name", "version"])
+                // Normalized flavor text; "" for none. One name and version may be built in several flavors.
+                t.column("flavor", .text).notNull().defaults(to: "")
+                t.uniqueKey(["name", "version", "flavor"])
             }
             try db.create(table: "objects") { t in
                 t.primaryKey("id", .text)

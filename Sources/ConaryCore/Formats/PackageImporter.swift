@@ -69,19 +69,21 @@ public enum PackageImporter {
     /// Inserts the package trove, one component trove per component, files, dependencies and
     /// scriptlets. The same package imported again is the trove already there.
     private static func record(_ manifest: PackageManifest, sha256: String, source: String, db: Database) throws -> Trove {
-        if let existing = try Trove.filter(Column("name") == manifest.name && Column("version") == manifest.version).fetchOne(db) {
+        let flavor = manifest.flavor.description
+        if let existing = try Trove.filter(Column("name") == manifest.name && Column("version") == manifest.version
+                                           && Column("flavor") == flavor).fetchOne(db) {
             guard existing.sha256 == sha256 else { throw PackageError.differentContent(source, existing.spec) }
             return existing
         }
         var package = Trove(id: nil, name: manifest.name, version: manifest.version, kind: "package", format: manifest.format,
-                            source: source, created: Date(), arch: manifest.arch, summary: manifest.summary,
+                            source: source, created: Date(), flavor: flavor, arch: manifest.arch, summary: manifest.summary,
                             license: manifest.license, url: manifest.url,
                             sha256: sha256, signature: manifest.signature)
         try package.insert(db)
         let byComponent = Dictionary(grouping: manifest.files) { ComponentRules.component(for: $0.path, kind: $0.kind) }
         for (component, files) in byComponent.sorted(by: { $0.key < $1.key }) {
             var trove = Trove(id: nil, name: "\(manifest.name):\(component)", version: manifest.version, kind: "component",
-                              format: manifest.format, source: source, created: package.created, arch: manifest.arch)
+                              format: manifest.format, source: source, created: package.created, flavor: flavor, arch: manifest.arch)
             try trove.insert(db)
             try db.execute(sql: "INSERT INTO troveMembers (parentId, childId) VALUES (?, ?)", arguments: [package.id, trove.id])
             try Catalog.insertFiles(files, troveID: trove.id!, db: db)

@@ -8,6 +8,7 @@ struct PackageManifest {
     var license: String?
     var url: String?
     var format: String
+    var flavor: Flavor = .empty
     /// What is known of the package's signature: "unsigned", or "signed, not verified".
     var signature = "unsigned"
     var dependencies: [Dependency] = []

@@ -23,13 +23,17 @@ extension ConaryRoot {
         guard !specs.isEmpty else { throw ConaryError.invalidArgument("Name at least one trove to install.") }
         let files = specs.filter(isPackageFile)
         let imported = try importPackages(files)
+        let system = try systemFlavor()
         let active = try activeState()
         var members = try database.read { db in try active.map { try Catalog.members(ofState: $0.id, db: db) } ?? [] }
         var added: [String] = []
         var updated: [String] = []
         for spec in specs {
-            let trove = try files.firstIndex(of: spec).map { imported[$0] }
-                ?? database.read { try Catalog.trove(matching: spec, db: $0) }
+            // A name picks a flavor that fits; a package file must fit as it is.
+            let trove = try files.firstIndex(of: spec).map { imported[$0] } ?? self.trove(matching: spec)
+            if files.contains(spec), try Flavor(trove.flavor).score(on: system) == nil {
+                throw ConaryError.invalidArgument("\(trove.spec) is built for \(trove.flavor), which this system (\(system)) cannot run.")
+            }
             let incoming = try database.read { try Catalog.withComponents(trove, db: $0) }
             if incoming.allSatisfy(members.contains) { continue }
             // A package replaces every trove of its name; a component only its own name.

@@ -17,6 +17,7 @@ extension ConaryRoot {
         public var version: String
         public var kind: String
         public var format: String
+        public var flavor: String
         public var arch: String?
         public var summary: String?
         public var source: String
@@ -44,7 +45,16 @@ extension ConaryRoot {
 
     /// A trove in the store by "name" or "name=version".
     public func trove(matching spec: String) throws -> Trove {
-        try database.read { try Catalog.trove(matching: spec, db: $0) }
+        let system = try systemFlavor()
+        return try database.read { try Catalog.trove(matching: spec, system: system, db: $0) }
+    }
+
+    /// <root>/conary/system-flavor if it exists (one line, e.g. "~ssl,!debug is: x86_64"),
+    /// otherwise this machine's instruction sets.
+    public func systemFlavor() throws -> Flavor {
+        let file = (path == "/" ? "" : path) + "/conary/system-flavor"
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return .host }
+        return try Flavor(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// Troves of the active state (packages, trees and components installed on their own).
@@ -72,7 +82,8 @@ extension ConaryRoot {
                 DependencyInfo(relation: $0[0], capability: $0[1], comparison: $0[2], version: $0[3], alternative: $0[4])
             }
             let scriptlets = try String.fetchAll(db, sql: "SELECT name FROM scriptlets WHERE troveId = ? ORDER BY name", arguments: [trove.id])
-            return TroveInfo(name: trove.name, version: trove.version, kind: trove.kind, format: trove.format, arch: trove.arch,
+            return TroveInfo(name: trove.name, version: trove.version, kind: trove.kind, format: trove.format,
+                             flavor: trove.flavor, arch: trove.arch,
                              summary: trove.summary, source: trove.source, sha256: trove.sha256, signature: trove.signature,
                              installed: installed.contains(trove.id!), components: Array(components),
                              dependencies: dependencies, scriptlets: scriptlets)

@@ -13,6 +13,7 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
     case troveNotFound(String)
     case ambiguousTrove(String, versions: [String])
     case troveExists(name: String, version: String)
+    case noFittingFlavor(String, flavors: [String], system: String)
     case troveNotInstalled(String)
     case fileConflict(path: String, first: String, second: String)
     case pathOutsideState(trove: String, path: String)
@@ -48,6 +49,8 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
             return "No trove matches \(spec) in the store."
         case let .ambiguousTrove(name, versions):
             return "\(name) is in the store in several formats (versions \(versions.joined(separator: ", "))) that cannot be ordered against each other; name one as \(name)=VERSION."
+        case let .noFittingFlavor(spec, flavors, system):
+            return "No flavor of \(spec) fits this system (\(system)); the store has \(flavors.joined(separator: "; "))."
         case let .troveExists(name, version):
             return "The trove \(name)=\(version) is already in the store."
         case let .troveNotInstalled(name):

@@ -48,6 +48,7 @@ enum ArchReader {
                                        license: info["license"]?.joined(separator: " AND "),
                                        url: info["url"]?.first.flatMap { $0.isEmpty ? nil : $0 },
                                        format: "arch", files: payload.ledger.files)
+        manifest.flavor = Flavor.architecture(manifest.arch)
         let relations: [(String, Dependency.Relation)] = [
             ("depend", .requires), ("optdepend", .recommends), ("provides", .provides),
             ("conflict", .conflicts), ("replaces", .replaces),

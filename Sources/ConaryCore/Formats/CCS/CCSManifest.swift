@@ -37,6 +37,8 @@ struct CCSManifest: Codable, Equatable {
     var version: String
     var arch: String?
     var summary: String?
+    /// Normalized, as Flavor prints it; absent for none.
+    var flavor: String?
     var dependencies: [Relation]
     var scriptlets: [Script]
     /// Sorted by path.

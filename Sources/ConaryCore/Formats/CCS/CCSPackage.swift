@@ -44,6 +44,7 @@ public enum CCSPackage {
         public var version: String
         public var arch: String?
         public var summary: String?
+        public var flavor: Flavor = .empty
         /// "glibc >= 2.34" style relations.
         public var requires: [String] = []
         public var provides: [String] = []
@@ -84,6 +85,7 @@ public enum CCSPackage {
         }
         let relations = metadata.requires.map { relation($0, .requires) } + metadata.provides.map { relation($0, .provides) }
         let manifest = CCSManifest(name: metadata.name, version: metadata.version, arch: metadata.arch, summary: metadata.summary,
+                                   flavor: metadata.flavor == .empty ? nil : metadata.flavor.description,
                                    dependencies: relations.enumerated().map { index, value in
                                        var numbered = value
                                        numbered.alternative = index

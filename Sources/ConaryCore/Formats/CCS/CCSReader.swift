@@ -40,6 +40,7 @@ enum CCSReader {
         }
         var result = PackageManifest(name: manifest.name, version: manifest.version, arch: manifest.arch, summary: manifest.summary,
                                      format: "ccs", files: ledger.files)
+        result.flavor = try manifest.flavor.map { try Flavor($0) } ?? .empty
         result.signature = signature.map { "verified (key \(CCSSigning.keyID($0.publicKey)))" } ?? "unsigned"
         result.dependencies = try manifest.dependencies.map { relation in
             guard let kind = Dependency.Relation(rawValue: relation.relation) else {

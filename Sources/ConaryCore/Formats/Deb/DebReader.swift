@@ -73,6 +73,7 @@ enum DebReader {
         var manifest = PackageManifest(name: name, version: version, arch: control.fields["architecture"],
                                        summary: control.fields["description"]?.split(separator: "\n").first.map(String.init),
                                        url: control.fields["homepage"], format: "deb", scriptlets: control.scriptlets)
+        manifest.flavor = Flavor.architecture(manifest.arch)
         let relationFields: [(String, Dependency.Relation)] = [
             ("pre-depends", .preRequires), ("depends", .requires), ("recommends", .recommends), ("provides", .provides),
             ("conflicts", .conflicts), ("breaks", .breaks), ("replaces", .replaces),

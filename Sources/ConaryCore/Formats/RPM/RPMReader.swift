@@ -33,6 +33,7 @@ enum RPMReader {
         var manifest = PackageManifest(name: name, version: "\(epoch)\(version)-\(release)", arch: header.string(RPMTag.arch),
                                        summary: header.string(RPMTag.summary), license: header.string(RPMTag.license),
                                        url: header.string(RPMTag.url), format: "rpm")
+        manifest.flavor = Flavor.architecture(manifest.arch)
         manifest.dependencies = dependencies(header)
         // Checking OpenPGP signatures needs the keyring work (gpgme); until then say what is there.
         if !RPMTag.signatures.allSatisfy({ signature.values[$0] == nil }) { manifest.signature = "signed, not verified" }
