@@ -7,7 +7,8 @@ struct Conary: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conary",
         abstract: "Atomic system states built from troves.",
-        subcommands: [Commit.self, Install.self, Remove.self, Rollback.self, StateCommand.self,
+        subcommands: [Commit.self, Import.self, Install.self, Remove.self, Update.self, PinTrove.self, UnpinTrove.self,
+                      Rollback.self, StateCommand.self,
                       History.self, Verify.self, GarbageCollect.self, Query.self, ListComponents.self,
                       WhatProvides.self, ReverseDependencies.self, WhatBreaks.self, CCSCommand.self])
 

@@ -17,25 +17,91 @@ struct Commit: ParsableCommand {
     }
 }
 
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Import package files into the store without installing them.")
+    @OptionGroup var options: RootOptions
+    @Argument(help: "Package files: .deb, .rpm, .pkg.tar.zst/.xz, .ccs.") var packages: [String]
+
+    func run() throws {
+        for trove in try options.open(create: true).importPackages(packages) {
+            print("Imported \(trove.spec)\(trove.flavor.isEmpty ? "" : " [\(trove.flavor)]") (\(trove.format)).")
+        }
+    }
+}
+
+/// --dry-run prints the plan and changes nothing.
+struct PlanOptions: ParsableArguments {
+    @Flag(help: "Print what would change and change nothing.") var dryRun = false
+
+    func run(_ root: ConaryRoot, command: String, plan: () throws -> ConaryRoot.Plan) throws {
+        let plan = try plan()
+        guard dryRun else { return report(try root.apply(plan, command: command)) }
+        print("Would \(plan.kind): \(plan.summary)")
+        for spec in plan.added { print("  + \(spec)") }
+        for change in plan.updated { print("  ~ \(change)") }
+        for spec in plan.removed { print("  - \(spec)") }
+        print("  \(plan.members.count) troves in the new state; \(plan.incomingBytes) bytes of files arrive (hardlinked from the store).")
+    }
+}
+
 struct Install: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Add troves to the system as a new state.")
     @OptionGroup var options: RootOptions
-    @Argument(help: "Troves as NAME or NAME=VERSION.") var troves: [String]
+    @OptionGroup var plan: PlanOptions
+    @Argument(help: "Troves as NAME, NAME=VERSION, NAME[FLAVOR], NAME:COMPONENT, or package files.") var troves: [String]
 
     func run() throws {
+        if plan.dryRun, let file = troves.first(where: { $0.contains("/") }) {
+            Output.fail("--dry-run changes nothing, so it cannot read \(file) into the store; run conary import first.")
+        }
         let root = try options.open(create: true)
-        report(try root.install(troves, command: options.command))
+        try plan.run(root, command: options.command) { try root.planInstall(troves) }
     }
 }
 
 struct Remove: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Remove troves from the system as a new state.")
     @OptionGroup var options: RootOptions
+    @OptionGroup var plan: PlanOptions
     @Argument(help: "Names of installed troves.") var troves: [String]
 
     func run() throws {
         let root = try options.open()
-        report(try root.remove(troves, command: options.command))
+        try plan.run(root, command: options.command) { try root.planRemove(troves) }
+    }
+}
+
+struct Update: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Move installed troves (all, or the named ones) to their newest versions in the store.")
+    @OptionGroup var options: RootOptions
+    @OptionGroup var plan: PlanOptions
+    @Argument(help: "Installed troves; all when none is named.") var troves: [String] = []
+
+    func run() throws {
+        let root = try options.open()
+        try plan.run(root, command: options.command) { try root.planUpdate(troves) }
+    }
+}
+
+struct PinTrove: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pin", abstract: "Keep an installed package at its version.")
+    @OptionGroup var options: RootOptions
+    @Argument var trove: String
+
+    func run() throws {
+        try options.open().pinTrove(trove, true)
+        print("\(trove) is pinned.")
+    }
+}
+
+struct UnpinTrove: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "unpin", abstract: "Let a pinned package change again.")
+    @OptionGroup var options: RootOptions
+    @Argument var trove: String
+
+    func run() throws {
+        try options.open().pinTrove(trove, false)
+        print("\(trove) is no longer pinned.")
     }
 }
 

@@ -113,6 +113,22 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(try conary("ccs", "inspect", package).out.contains("\"merkleRoot\""))
     }
 
+    func testDryRunPrintsThePlanAndChangesNothing() throws {
+        for version in ["1", "2"] {
+            let tree = try scratch.tree("app\(version)", ["usr/bin/app": version])
+            XCTAssertEqual(try conary("commit", tree, "--name", "app", "--version", version).status, 0)
+        }
+        XCTAssertEqual(try conary("install", "app=1").status, 0)
+        let dry = try conary("update", "--dry-run")
+        XCTAssertEqual(dry.status, 0)
+        XCTAssertTrue(dry.out.contains("Would update: update app 1 → 2"), dry.out)
+        XCTAssertEqual(readFile(rootPath + "/usr/bin/app"), "1")
+        XCTAssertEqual(try conary("history").out.split(separator: "\n").count, 2, "nothing was recorded")
+        assertOneLineError(try conary("install", "--dry-run", "./x.deb"), contains: "run conary import first")
+        XCTAssertEqual(try conary("update").status, 0)
+        XCTAssertEqual(readFile(rootPath + "/usr/bin/app"), "2")
+    }
+
     func testUnknownOptionIsAUsageError() throws {
         let result = try conary("state", "list", "--frobnicate")
         XCTAssertNotEqual(result.status, 0)

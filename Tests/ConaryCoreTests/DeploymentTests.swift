@@ -87,6 +87,29 @@ final class DeploymentTests: XCTestCase {
         XCTAssertEqual(readFile(rootPath + "/usr/bin/app"), "1.9")
     }
 
+    func testUpdateMovesToTheNewestVersionsAndPinsHold() throws {
+        let root = try open()
+        for version in ["1", "2", "10"] { try commit(root, "app", version, ["usr/bin/app": version]) }
+        try commit(root, "tool", "1", ["usr/bin/tool": "t"])
+        try root.install(["app=1", "tool"], command: "t")
+        try root.pinTrove("app", true)
+        XCTAssertThrowsConary(.invalidArgument("Nothing to update: every trove is at its newest version."), try root.update([], command: "t"))
+        XCTAssertThrowsConary(.pinned("app"), try root.install(["app=2"], command: "t"))
+        XCTAssertThrowsConary(.pinned("app"), try root.remove(["app"], command: "t"))
+        try root.pinTrove("app", false)
+
+        let plan = try root.planUpdate([])
+        XCTAssertEqual(plan.updated, ["app 1 → 10"])
+        XCTAssertEqual(plan.incomingBytes, 2)
+        XCTAssertEqual(try root.states().count, 1, "planning changes nothing")
+        let result = try root.update([], command: "t")
+        XCTAssertEqual(result.summary, "update app 1 → 10")
+        XCTAssertEqual(readFile(rootPath + "/usr/bin/app"), "10")
+        XCTAssertEqual(readFile(rootPath + "/usr/bin/tool"), "t")
+        XCTAssertThrowsConary(.troveNotInstalled("nope"), try root.update(["nope"], command: "t"))
+        XCTAssertThrowsConary(.troveNotInstalled("nope"), try root.pinTrove("nope", true))
+    }
+
     func testRemoveDropsTheTroveAndRefusesUnknownNames() throws {
         let root = try open()
         try commit(root, "a", "1", ["usr/bin/a": "a"])

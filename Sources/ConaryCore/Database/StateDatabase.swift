@@ -111,6 +111,9 @@ public final class StateDatabase: @unchecked Sendable {
                 t.column("alternative", .integer).notNull()
             }
             try db.create(index: "dependenciesByCapability", on: "dependencies", columns: ["capability"])
+            try db.create(table: "pins") { t in
+                t.primaryKey("name", .text)
+            }
             try db.create(table: "scriptlets") { t in
                 t.column("troveId", .integer).notNull().references("troves", onDelete: .cascade)
                 t.column("name", .text).notNull()

@@ -15,6 +15,7 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
     case troveExists(name: String, version: String)
     case noFittingFlavor(String, flavors: [String], system: String)
     case troveNotInstalled(String)
+    case pinned(String)
     case fileConflict(path: String, first: String, second: String)
     case pathOutsideState(trove: String, path: String)
     case reservedPath(trove: String, path: String)
@@ -53,6 +54,8 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
             return "No flavor of \(spec) fits this system (\(system)); the store has \(flavors.joined(separator: "; "))."
         case let .troveExists(name, version):
             return "The trove \(name)=\(version) is already in the store."
+        case let .pinned(name):
+            return "\(name) is pinned; unpin it (conary unpin \(name)) to change or remove it."
         case let .troveNotInstalled(name):
             return "The trove \(name) is not in the active state."
         case let .fileConflict(path, first, second):
