@@ -39,6 +39,14 @@ private func splitEVR(_ text: String) -> (epoch: String, version: String, releas
     return (epoch, String(rest), nil)
 }
 
+/// Epochs numerically, then versions, then releases (a missing release counts as empty).
+private func compareEpochVersionRelease(_ a: String, _ b: String, using compare: (String, String) -> Int) -> Int {
+    let x = splitEVR(a), y = splitEVR(b)
+    if case let order = compareNumbers(ArraySlice(x.epoch.utf8), ArraySlice(y.epoch.utf8)), order != 0 { return order }
+    if case let order = compare(x.version, y.version), order != 0 { return order }
+    return compare(x.release ?? "", y.release ?? "")
+}
+
 private extension Character {
     var isASCIIDigit: Bool { isASCII && isNumber }
     var isASCIIAlpha: Bool { isASCII && isLetter }
@@ -70,12 +78,7 @@ private func segment(_ bytes: [UInt8], _ index: inout Int, digits: Bool) -> Arra
 }
 
 enum RPMOrdering {
-    static func compareEVR(_ a: String, _ b: String) -> Int {
-        let x = splitEVR(a), y = splitEVR(b)
-        if case let order = compareNumbers(ArraySlice(x.epoch.utf8), ArraySlice(y.epoch.utf8)), order != 0 { return order }
-        if case let order = vercmp(x.version, y.version), order != 0 { return order }
-        return vercmp(x.release ?? "", y.release ?? "")
-    }
+    static func compareEVR(_ a: String, _ b: String) -> Int { compareEpochVersionRelease(a, b, using: vercmp) }
 
     /// rpm's rpmvercmp.
     static func vercmp(_ a: String, _ b: String) -> Int {
@@ -148,12 +151,7 @@ enum PacmanOrdering {
 }
 
 enum DebianOrdering {
-    static func compare(_ a: String, _ b: String) -> Int {
-        let x = splitEVR(a), y = splitEVR(b)
-        if case let order = compareNumbers(ArraySlice(x.epoch.utf8), ArraySlice(y.epoch.utf8)), order != 0 { return order }
-        if case let order = verrevcmp(x.version, y.version), order != 0 { return order }
-        return verrevcmp(x.release ?? "", y.release ?? "")
-    }
+    static func compare(_ a: String, _ b: String) -> Int { compareEpochVersionRelease(a, b, using: verrevcmp) }
 
     /// dpkg's weight of a character in a non-digit run.
     private static func order(_ c: UInt8) -> Int {
