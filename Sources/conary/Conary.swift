@@ -10,7 +10,8 @@ struct Conary: ParsableCommand {
         subcommands: [Commit.self, Import.self, Install.self, Remove.self, Update.self, PinTrove.self, UnpinTrove.self,
                       Rollback.self, StateCommand.self,
                       History.self, Verify.self, GarbageCollect.self, Query.self, ListComponents.self,
-                      WhatProvides.self, ReverseDependencies.self, WhatBreaks.self, CCSCommand.self])
+                      WhatProvides.self, ReverseDependencies.self, WhatBreaks.self, CCSCommand.self,
+                      RepoCommand.self, Search.self])
 
     /// Usage errors and --help go through ArgumentParser; everything a command throws
     /// becomes one "conary: …" line and exit status 1.

@@ -111,6 +111,20 @@ public final class StateDatabase: @unchecked Sendable {
                 t.column("alternative", .integer).notNull()
             }
             try db.create(index: "dependenciesByCapability", on: "dependencies", columns: ["capability"])
+            try db.create(table: "repositories") { t in
+                t.primaryKey("name", .text)
+                t.column("url", .text).notNull()
+                t.column("synced", .datetime)
+            }
+            // Package files a repository sync imported, so the next sync skips unchanged ones.
+            try db.create(table: "repositoryFiles") { t in
+                t.column("repository", .text).notNull().references("repositories", onDelete: .cascade)
+                t.column("path", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("mtime", .integer).notNull()
+                t.column("troveId", .integer).notNull().references("troves", onDelete: .cascade)
+                t.primaryKey(["repository", "path"])
+            }
             try db.create(table: "pins") { t in
                 t.primaryKey("name", .text)
             }
