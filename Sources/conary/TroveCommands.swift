@@ -64,10 +64,11 @@ struct Remove: ParsableCommand {
     @OptionGroup var options: RootOptions
     @OptionGroup var plan: PlanOptions
     @Argument(help: "Names of installed troves.") var troves: [String]
+    @Flag(help: "Remove even if installed troves require what goes.") var allowBroken = false
 
     func run() throws {
         let root = try options.open()
-        try plan.run(root, command: options.command) { try root.planRemove(troves) }
+        try plan.run(root, command: options.command) { try root.planRemove(troves, allowBreaking: allowBroken) }
     }
 }
 

@@ -52,14 +52,19 @@ final class RealPackageTests: XCTestCase {
         XCTAssertTrue(try root.owner(ofPath: "/lib64/ld-linux-x86-64.so.2").trove.hasPrefix("libc6:lib="))
         XCTAssertTrue(try root.owner(ofPath: "/etc/ld.so.conf.d/x86_64-linux-gnu.conf").flags.contains("config"))
         XCTAssertThrowsError(try root.owner(ofPath: "/usr/bin/nothing-here"))
-        XCTAssertEqual(try root.reverseDependencies("libc6").map(\.name), ["hello"])
-        XCTAssertEqual(try root.whatBreaks("libc6").map(\.name), ["hello"])
+        XCTAssertEqual(try root.reverseDependencies("libc6").map(\.name), ["hello", "hello:runtime"])
+        XCTAssertEqual(try root.whatBreaks("libc6").map(\.name), ["hello", "hello:runtime"])
         XCTAssertEqual(try root.whatBreaks("hello").map(\.name), [])
+        let hello = try root.installedTrove("hello"), runtime = try root.installedTrove("hello:runtime")
+        XCTAssertThrowsConary(.wouldBreak(["libc6"], dependants: [hello.spec, runtime.spec]), try root.remove(["libc6"], command: "t"))
+        // Only libc6:lib ships libc.so.6, so removing that component alone breaks hello's binary.
+        XCTAssertThrowsConary(.wouldBreak(["libc6:lib"], dependants: [runtime.spec]), try root.remove(["libc6:lib"], command: "t"))
+        XCTAssertEqual(try root.remove(["libc6:supdoc", "hello:supdoc"], command: "t").summary, "remove libc6:supdoc, hello:supdoc")
         XCTAssertEqual(try root.whatProvides("libc6").map(\.name), ["libc6"])
         XCTAssertEqual(try root.whatProvides("/usr/bin/hello").map(\.name), ["hello:runtime"])
         XCTAssertEqual(try root.whatProvides("file(/usr/bin/hello)").map(\.name), ["hello:runtime"])
-        XCTAssertEqual(try root.whatProvides("soname(libc.so.6)(64bit)").map(\.name), ["libc6"])
-        XCTAssertTrue(try root.info(try root.installedTrove("hello")).dependencies
+        XCTAssertEqual(try root.whatProvides("soname(libc.so.6)(64bit)").map(\.name), ["libc6:lib"])
+        XCTAssertTrue(try root.info(try root.installedTrove("hello:runtime")).dependencies
             .contains { $0.relation == "requires" && $0.capability == "soname(libc.so.6)(64bit)" })
         let info = try root.info(try root.installedTrove("hello"))
         XCTAssertEqual(info.components, ["hello:doc", "hello:locale", "hello:runtime", "hello:supdoc"])

@@ -34,9 +34,6 @@ public enum PackageImporter {
                 }
             }
             try intake.place()
-            for index in read.indices {
-                read[index]!.manifest.dependencies += ContentProvides.derive(read[index]!.manifest.files, store: store)
-            }
         } catch {
             try? intake.discard()
             throw error
@@ -44,7 +41,7 @@ public enum PackageImporter {
         return try database.write { db in
             try read.map { entry in
                 let (manifest, sha256, display) = entry!
-                return try record(manifest, sha256: sha256, source: display, db: db)
+                return try record(manifest, sha256: sha256, source: display, store: store, db: db)
             }
         }
     }
@@ -68,7 +65,7 @@ public enum PackageImporter {
 
     /// Inserts the package trove, one component trove per component, files, dependencies and
     /// scriptlets. The same package imported again is the trove already there.
-    private static func record(_ manifest: PackageManifest, sha256: String, source: String, db: Database) throws -> Trove {
+    private static func record(_ manifest: PackageManifest, sha256: String, source: String, store: ObjectStore, db: Database) throws -> Trove {
         let flavor = manifest.flavor.description
         if let existing = try Trove.filter(Column("name") == manifest.name && Column("version") == manifest.version
                                            && Column("flavor") == flavor).fetchOne(db) {
@@ -87,18 +84,24 @@ public enum PackageImporter {
             try trove.insert(db)
             try db.execute(sql: "INSERT INTO troveMembers (parentId, childId) VALUES (?, ?)", arguments: [package.id, trove.id])
             try Catalog.insertFiles(files, troveID: trove.id!, db: db)
+            // soname(…) and pkgconfig(…) belong to the component whose files carry them.
+            try insert(ContentProvides.derive(files, store: store), troveID: trove.id!, db: db)
         }
-        for dependency in manifest.dependencies {
-            try db.execute(sql: """
-                INSERT INTO dependencies (troveId, relation, capability, comparison, version, alternative)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [package.id, dependency.relation.rawValue, dependency.capability, dependency.comparison,
-                                 dependency.version, dependency.alternative])
-        }
+        try insert(manifest.dependencies, troveID: package.id!, db: db)
         for scriptlet in manifest.scriptlets {
             try db.execute(sql: "INSERT INTO scriptlets (troveId, name, interpreter, body) VALUES (?, ?, ?, ?)",
                            arguments: [package.id, scriptlet.name, scriptlet.interpreter, scriptlet.body])
         }
         return package
+    }
+
+    private static func insert(_ dependencies: [Dependency], troveID: Int64, db: Database) throws {
+        for dependency in dependencies {
+            try db.execute(sql: """
+                INSERT INTO dependencies (troveId, relation, capability, comparison, version, alternative)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [troveID, dependency.relation.rawValue, dependency.capability, dependency.comparison,
+                                 dependency.version, dependency.alternative])
+        }
     }
 }

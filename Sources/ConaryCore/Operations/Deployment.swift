@@ -44,9 +44,11 @@ extension ConaryRoot {
         try apply(try planInstall(specs), command: command)
     }
 
+    /// Removes troves; one whose removal would leave an installed trove with an unmet
+    /// requirement is refused unless `allowBreaking`.
     @discardableResult
-    public func remove(_ names: [String], command: String) throws -> DeployResult {
-        try apply(try planRemove(names), command: command)
+    public func remove(_ names: [String], allowBreaking: Bool = false, command: String) throws -> DeployResult {
+        try apply(try planRemove(names, allowBreaking: allowBreaking), command: command)
     }
 
     /// Moves installed troves (all, or the named ones) to their newest fitting versions.
@@ -85,7 +87,7 @@ extension ConaryRoot {
     }
 
     /// "name" drops a package with its components, "name:component" only that component.
-    public func planRemove(_ names: [String]) throws -> Plan {
+    public func planRemove(_ names: [String], allowBreaking: Bool = false) throws -> Plan {
         guard !names.isEmpty else { throw ConaryError.invalidArgument("Name at least one trove to remove.") }
         var members = try activeMembers()
         let pinned = try pinnedNames()
@@ -95,6 +97,10 @@ extension ConaryRoot {
             guard !matches.isEmpty else { throw ConaryError.troveNotInstalled(name) }
             if pinned.contains(matches[0].packageName) { throw ConaryError.pinned(matches[0].packageName) }
             members.removeAll { matches.contains($0) }
+        }
+        let dependants = try broken(from: activeMembers(), to: members)
+        if !allowBreaking && !dependants.isEmpty {
+            throw ConaryError.wouldBreak(names, dependants: dependants.map(\.spec))
         }
         return Plan(kind: "remove", members: members, added: [], updated: [], removed: names, incomingBytes: 0)
     }

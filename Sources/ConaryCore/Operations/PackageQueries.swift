@@ -130,11 +130,12 @@ extension ConaryRoot {
         }
     }
 
-    /// Installed packages that require `name` or something it provides.
+    /// Installed troves that require `name` (with its components, for a package) or
+    /// something it provides.
     public func reverseDependencies(_ name: String) throws -> [Trove] {
         let installed = try installedTroves()
         let target = try installedTrove(name)
-        let offered = try capabilities(of: [target])
+        let offered = try capabilities(of: target.kind == "component" ? [target] : installed.filter { $0.packageName == target.name })
         return try installed.filter { trove in
             guard trove.packageName != target.packageName else { return false }
             return try requirements(of: trove).contains { group in group.contains { offered.contains($0) } }
@@ -146,12 +147,16 @@ extension ConaryRoot {
     public func whatBreaks(_ name: String) throws -> [Trove] {
         let installed = try installedTroves()
         let target = try installedTrove(name)
-        let remaining = installed.filter { $0.packageName != target.packageName }
-        let before = try capabilities(of: installed)
-        let after = try capabilities(of: remaining)
-        return try remaining.filter { trove in
+        return try broken(from: installed, to: installed.filter { $0.packageName != target.packageName })
+    }
+
+    /// Troves of `after` with a requirement that `before` met and `after` does not.
+    func broken(from before: [Trove], to after: [Trove]) throws -> [Trove] {
+        let offeredBefore = try capabilities(of: before)
+        let offeredAfter = try capabilities(of: after)
+        return try after.filter { trove in
             try requirements(of: trove).contains { group in
-                group.contains { before.contains($0) } && !group.contains { after.contains($0) }
+                group.contains { offeredBefore.contains($0) } && !group.contains { offeredAfter.contains($0) }
             }
         }
     }

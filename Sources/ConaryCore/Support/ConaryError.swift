@@ -16,6 +16,7 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
     case noFittingFlavor(String, flavors: [String], system: String)
     case troveNotInstalled(String)
     case pinned(String)
+    case wouldBreak([String], dependants: [String])
     case fileConflict(path: String, first: String, second: String)
     case pathOutsideState(trove: String, path: String)
     case reservedPath(trove: String, path: String)
@@ -54,6 +55,9 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
             return "No flavor of \(spec) fits this system (\(system)); the store has \(flavors.joined(separator: "; "))."
         case let .troveExists(name, version):
             return "The trove \(name)=\(version) is already in the store."
+        case let .wouldBreak(names, dependants):
+            return "Removing \(names.joined(separator: ", ")) would leave \(dependants.joined(separator: ", ")) without something they require; "
+                + "remove them too, or pass --allow-broken."
         case let .pinned(name):
             return "\(name) is pinned; unpin it (conary unpin \(name)) to change or remove it."
         case let .troveNotInstalled(name):
