@@ -77,11 +77,13 @@ enum Output {
         value < 0.01 ? String(format: "%.2f ms", value * 1000) : String(format: "%.2f s", value)
     }
 
-    static func date(_ date: Date) -> String {
+    private static let dateFormatter: DateFormatter = {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return formatter.string(from: date)
-    }
+        return formatter
+    }()
+
+    static func date(_ date: Date) -> String { dateFormatter.string(from: date) }
 
     /// Prints rows as left-aligned columns.
     static func table(_ header: [String], _ rows: [[String]]) {

@@ -175,7 +175,4 @@ final class ArchiveReader {
             if result.count > limit { throw PackageError.tooLarge(name, "a member is larger than \(limit) bytes") }
         }
     }
-
-    /// Total bytes consumed from the underlying file, for decompression-ratio checks.
-    var compressedBytesRead: Int64 { archive_filter_bytes(handle, -1) }
 }

@@ -66,6 +66,7 @@ extension ConaryRoot {
         let files = specs.filter(isPackageFile)
         let imported = try importPackages(files)
         let system = try systemFlavor()
+        let pinned = try pinnedNames()
         var members = try activeMembers()
         var added: [String] = [], updated: [String] = []
         var incoming: [Trove] = []
@@ -75,7 +76,7 @@ extension ConaryRoot {
             if files.contains(spec), try Flavor(trove.flavor).score(on: system) == nil {
                 throw ConaryError.invalidArgument("\(trove.spec) is built for \(trove.flavor), which this system (\(system)) cannot run.")
             }
-            guard let change = try replace(in: &members, with: trove) else { continue }
+            guard let change = try replace(in: &members, with: trove, pinned: pinned) else { continue }
             if let old = change.replacedVersion { updated.append("\(trove.name) \(old) → \(trove.version)") } else { added.append(trove.spec) }
             incoming += change.arriving
         }
@@ -121,7 +122,7 @@ extension ConaryRoot {
             let installed = members.first { $0.name == name }!
             let newest = try trove(matching: name)
             guard VersionScheme(format: newest.format).compare(newest.version, installed.version) > 0,
-                  let change = try replace(in: &members, with: newest) else { continue }
+                  let change = try replace(in: &members, with: newest, pinned: pinned) else { continue }
             updated.append("\(name) \(installed.version) → \(newest.version)")
             incoming += change.arriving
         }
@@ -137,12 +138,12 @@ extension ConaryRoot {
     /// Puts `trove` (with its components) into `members`, replacing what has its name: a
     /// package replaces every trove of its name, a component only its own name. Returns nil
     /// when it is installed already; a pinned name refuses another version.
-    private func replace(in members: inout [Trove], with trove: Trove) throws -> (replacedVersion: String?, arriving: [Trove])? {
+    private func replace(in members: inout [Trove], with trove: Trove, pinned: Set<String>) throws -> (replacedVersion: String?, arriving: [Trove])? {
         let arriving = try database.read { try Catalog.withComponents(trove, db: $0) }
         if arriving.allSatisfy(members.contains) { return nil }
         let replaced = members.filter { trove.kind == "component" ? $0.name == trove.name : $0.packageName == trove.name }
         let old = replaced.first { $0.name == trove.name && $0.version != trove.version }
-        if old != nil, try pinnedNames().contains(trove.packageName) { throw ConaryError.pinned(trove.packageName) }
+        if old != nil, pinned.contains(trove.packageName) { throw ConaryError.pinned(trove.packageName) }
         members.removeAll { replaced.contains($0) }
         members += arriving
         return (old?.version, arriving)

@@ -85,12 +85,13 @@ final class ObjectIntake: @unchecked Sendable {
         directory = try Descriptor.directory(name, relativeTo: store.directory.fd)
     }
 
-    /// Claims `id` for writing; false when the store or this intake has it already.
-    private func claim(_ id: String) -> String? {
+    /// Claims `id` for this intake under the temp name `written` (or a new one, returned);
+    /// nil when the store or this intake has it already.
+    private func claim(_ id: String, written: String? = nil) -> String? {
         lock.lock(); defer { lock.unlock() }
         guard !claimed.contains(id), !store.contains(id) else { return nil }
         claimed.insert(id)
-        let temp = "f\(pending.count)"
+        let temp = written ?? "f\(pending.count)"
         pending.append((temp, id))
         return temp
     }
@@ -141,14 +142,7 @@ final class ObjectIntake: @unchecked Sendable {
         try metadata.apply(to: output.fd, path: path)
         let sha256 = hasher.finalize().hex
         let id = metadata.objectID(contentSHA256: sha256)
-        lock.lock()
-        let keep = !claimed.contains(id) && !store.contains(id)
-        if keep {
-            claimed.insert(id)
-            pending.append((temp, id))
-        }
-        lock.unlock()
-        if !keep { try sys("Removing", temp, unlinkat(directory.fd, temp, 0)) }
+        if claim(id, written: temp) == nil { try sys("Removing", temp, unlinkat(directory.fd, temp, 0)) }
         return (id, sha256, size)
     }
 

@@ -49,7 +49,6 @@ private func compareEpochVersionRelease(_ a: String, _ b: String, using compare:
 
 private extension Character {
     var isASCIIDigit: Bool { isASCII && isNumber }
-    var isASCIIAlpha: Bool { isASCII && isLetter }
 }
 
 private extension UInt8 {

@@ -103,7 +103,6 @@ enum RPMTag {
     static let obsoleteName: UInt32 = 1090, provideFlags: UInt32 = 1112, provideVersion: UInt32 = 1113
     static let obsoleteFlags: UInt32 = 1114, obsoleteVersion: UInt32 = 1115
     static let dirIndexes: UInt32 = 1116, baseNames: UInt32 = 1117, dirNames: UInt32 = 1118
-    static let payloadFormat: UInt32 = 1124
     static let longFileSizes: UInt32 = 5008, fileDigestAlgo: UInt32 = 5011
     static let payloadDigest: UInt32 = 5092, payloadDigestAlgo: UInt32 = 5093
     /// (script tag, interpreter tag, name)
