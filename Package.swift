@@ -21,12 +21,15 @@ let package = Package(
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         // Ed25519 signatures of Conary's own package format.
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        // The SAT solver behind install/update/autoremove (Docs/resolution.md).
+        .systemLibrary(name: "CSolv", pkgConfig: "libsolv", providers: [.apt(["libsolv-dev"])]),
         .target(
             name: "ConaryCore",
             dependencies: [
                 "CLinux",
                 "CArchive",
                 "CSodium",
+                "CSolv",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),

@@ -20,11 +20,11 @@ run() {
 }
 
 step "Fetching real packages (cached in fixtures-cache/)"
-mapfile -t debs < <("$here/Scripts/fetch-debs.sh" "$cache" busybox-static libc6 hello)
+mapfile -t debs < <("$here/Scripts/fetch-debs.sh" "$cache" busybox-static libc6 hello libgcc-s1 gcc-12-base)
 printf '  %s\n' "${debs[@]##*/}"
 
 step "Building a busybox root tree and two versions of an os-release tree"
-busybox_deb=${debs[0]} libc6_deb=${debs[1]} hello_deb=${debs[2]}
+busybox_deb=${debs[0]} libc6_deb=${debs[1]} hello_deb=${debs[2]} libgcc_deb=${debs[3]} gcc_base_deb=${debs[4]}
 dpkg-deb -x "$busybox_deb" "$work/busybox"
 # busybox-static ships only /bin/busybox; a busybox root also has its applet links.
 for applet in sh ls cat echo uname; do ln -s busybox "$work/busybox/bin/$applet"; done
@@ -43,19 +43,24 @@ run commit "$work/busybox" --name busybox-root --version "$(dpkg-deb -f "$busybo
 run commit "$work/os-release-1.0" --name os-release --version 1.0
 run commit "$work/os-release-1.1" --name os-release --version 1.1
 
-step "Install a base system: two trees and libc6 straight from its .deb → state 1"
-run install busybox-root os-release=1.0 "$libc6_deb"
+step "Importing libc6 and what it needs into the store (as a package source would)"
+run import "$libc6_deb" "$libgcc_deb" "$gcc_base_deb"
+
+step "Install a base system: two trees and libc6; the resolver brings libc6's dependencies → state 1"
+run install busybox-root os-release=1.0 libc6
 step "Add hello straight from its .deb → state 2"
 run install "$hello_deb"
-step "Update os-release 1.0 → 1.1 → state 3"
-run install os-release=1.1
+step "Update os-release 1.0 → 1.1: the plan first, then the update → state 3"
+run update --dry-run os-release
+run update os-release
 echo "   live: $(chroot "$demo" /bin/sh -c '. /usr/lib/os-release; echo "$NAME $VERSION_ID"; hello')"
 step "Roll back → state 2"
 run rollback
 echo "   live: $(chroot "$demo" /bin/sh -c '. /usr/lib/os-release; echo "$NAME $VERSION_ID"')"
 
-step "States"
+step "States, and why each trove is in state 2"
 run state list
+run state show 2
 step "What changed from state 1 to state 3, and from state 2 to state 3 path by path"
 run state diff 1 3
 run state diff 2 3 --files

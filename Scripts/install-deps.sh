@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build, the tests and the demo need, if any is missing.
 set -euo pipefail
-packages=(libsqlite3-dev libarchive-dev libsodium-dev pkg-config dpkg coreutils python3 makepkg fakeroot libarchive-tools rpm pacman-package-manager)
+packages=(libsqlite3-dev libarchive-dev libsodium-dev libsolv-dev pkg-config apt-utils dpkg coreutils python3 makepkg fakeroot libarchive-tools rpm pacman-package-manager)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -7,7 +7,7 @@ struct Conary: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conary",
         abstract: "Atomic system states built from troves.",
-        subcommands: [Commit.self, Import.self, Install.self, Remove.self, Update.self, PinTrove.self, UnpinTrove.self,
+        subcommands: [Commit.self, Import.self, Install.self, Remove.self, Update.self, Autoremove.self, PinTrove.self, UnpinTrove.self,
                       Rollback.self, StateCommand.self,
                       History.self, Verify.self, GarbageCollect.self, Query.self, ListComponents.self,
                       WhatProvides.self, ReverseDependencies.self, WhatBreaks.self, CCSCommand.self,
@@ -82,6 +82,14 @@ enum Output {
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
         return formatter
     }()
+
+    /// 1536 → "1.5 KiB"
+    static func bytes(_ count: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(count), unit = 0
+        while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
+        return unit == 0 ? "\(count) B" : String(format: "%.1f ", value) + units[unit]
+    }
 
     static func date(_ date: Date) -> String { dateFormatter.string(from: date) }
 

@@ -48,7 +48,9 @@ struct StateCommand: ParsableCommand {
             print("  entries   \(state.fileCount)")
             print("  tree hash \(state.treeHash)")
             print("  troves:")
-            for trove in entry.troves { print("    \(trove.spec)  (\(trove.source))") }
+            for trove in entry.troves {
+                print("    \(trove.spec)  [\(entry.reasons[trove.id!] ?? "explicit")]  (\(trove.source))")
+            }
         }
     }
 

@@ -40,7 +40,9 @@ struct PlanOptions: ParsableArguments {
         for spec in plan.added { print("  + \(spec)") }
         for change in plan.updated { print("  ~ \(change)") }
         for spec in plan.removed { print("  - \(spec)") }
-        print("  \(plan.members.count) troves in the new state; \(plan.incomingBytes) bytes of files arrive (hardlinked from the store).")
+        print("  \(plan.members.count) troves in the new state; \(Output.bytes(plan.incomingBytes)) of files arrive from the store "
+              + "(0 B to download: package sources are imported at sync); the tree \(plan.treeGrowth >= 0 ? "grows" : "shrinks") by "
+              + "\(Output.bytes(abs(plan.treeGrowth))).")
     }
 }
 
@@ -49,13 +51,14 @@ struct Install: ParsableCommand {
     @OptionGroup var options: RootOptions
     @OptionGroup var plan: PlanOptions
     @Argument(help: "Troves as NAME, NAME=VERSION, NAME[FLAVOR], NAME:COMPONENT, or package files.") var troves: [String]
+    @Flag(help: "Install exactly these troves, as rpm --nodeps does: requirements and conflicts are not checked.") var noDeps = false
 
     func run() throws {
         if plan.dryRun, let file = troves.first(where: { $0.contains("/") }) {
             Output.fail("--dry-run changes nothing, so it cannot read \(file) into the store; run conary import first.")
         }
         let root = try options.open(create: true)
-        try plan.run(root, command: options.command) { try root.planInstall(troves) }
+        try plan.run(root, command: options.command) { try root.planInstall(troves, resolving: !noDeps) }
     }
 }
 
@@ -81,6 +84,17 @@ struct Update: ParsableCommand {
     func run() throws {
         let root = try options.open()
         try plan.run(root, command: options.command) { try root.planUpdate(troves) }
+    }
+}
+
+struct Autoremove: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Remove troves installed only as dependencies that nothing explicit needs any more.")
+    @OptionGroup var options: RootOptions
+    @OptionGroup var plan: PlanOptions
+
+    func run() throws {
+        let root = try options.open()
+        try plan.run(root, command: options.command) { try root.planAutoremove() }
     }
 }
 

@@ -48,7 +48,7 @@ final class CCSTests: XCTestCase {
         XCTAssertTrue(report.trusted)
         XCTAssertEqual(report.files, 7)
         let root = try root(trusting: true)
-        try root.install([package], command: "t")
+        try root.install([package], resolving: false, command: "t")
         XCTAssertEqual(readFile(root.path + "/usr/bin/tool"), "#!/bin/sh\necho ccs\n")
         XCTAssertEqual(lstatOf(root.path + "/usr/bin/tool").map { $0.st_mode & 0o777 }, 0o555)
         let info = try root.info(try root.installedTrove("tool"))

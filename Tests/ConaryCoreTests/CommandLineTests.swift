@@ -16,6 +16,10 @@ final class CommandLineTests: XCTestCase {
 
     /// Runs conary on the test root; `ccs` tools other than trust work on files and take no root.
     private func conary(_ arguments: String...) throws -> (status: Int32, out: String, err: String) {
+        try conary(arguments)
+    }
+
+    private func conary(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         let rootless = arguments.first == "ccs" && arguments.dropFirst().first != "trust"
@@ -95,6 +99,34 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(owner?["trove"] as? String, "a=1")
         assertOneLineError(try conary("query", "--path", "/usr/bin/zzz"), contains: "No installed trove owns /usr/bin/zzz")
         assertOneLineError(try conary("whatprovides", "nothing"), contains: "Nothing in the store provides nothing")
+    }
+
+    func testResolutionThroughTheBinary() throws {
+        let built = try runTool(packageRoot + "/Tests/Fixtures/make-dependency-set.sh", [scratch.base + "/debs"])
+        guard built.status == 0 else { throw XCTSkip("SKIPPED: dpkg-deb could not build the dependency test set.") }
+        let debs = built.output.split(separator: "\n").map(String.init)
+        XCTAssertEqual(try conary(["import"] + debs).status, 0)
+        let dryRun = try conary("install", "app=1.0-1", "--dry-run")
+        XCTAssertEqual(dryRun.status, 0)
+        XCTAssertTrue(dryRun.out.contains("+ libcore=1.5-1 (required by"), dryRun.out)
+        XCTAssertTrue(dryRun.out.contains("0 B to download") && dryRun.out.contains("the tree grows by"), dryRun.out)
+        XCTAssertFalse(try conary("state", "list").out.contains("app"), "a dry run records no state")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: rootPath + "/usr/share/app"))
+
+        // An unsatisfiable request explains itself in a few lines and changes nothing.
+        let refused = try conary("install", "broken-app")
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertEqual(refused.err, "conary: Cannot install as asked:\n  broken-app=1.0-1 needs libmissing (>= 1), which nothing available provides.\n")
+
+        XCTAssertEqual(try conary("install", "app=1.0-1").status, 0)
+        let show = try conary("state", "show", "1")
+        XCTAssertTrue(show.out.contains("app=1.0-1  [explicit]") && show.out.contains("liba=3.0~beta1-1  [required by app]"), show.out)
+        assertOneLineError(try conary("remove", "libb"), contains: "app=1.0-1 (needs libb)")
+        XCTAssertEqual(try conary("remove", "app").status, 0)
+        let cleanup = try conary("autoremove")
+        XCTAssertEqual(cleanup.status, 0, cleanup.err)
+        XCTAssertTrue(cleanup.out.contains("remove liba=3.0~beta1-1, libb=1.0-1, libcore=1.5-1"), cleanup.out)
+        assertOneLineError(try conary("autoremove"), contains: "Nothing to remove")
     }
 
     func testSignedPackageWorkflowThroughTheBinary() throws {

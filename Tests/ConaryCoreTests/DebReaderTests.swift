@@ -105,7 +105,7 @@ final class HostileDebTests: XCTestCase {
 
     func testGoodPackageFromTheSameGeneratorInstalls() throws {
         let root = try ConaryRoot(path: try scratch.root(), create: true)
-        try root.install([packages + "/good.deb"], command: "t")
+        try root.install([packages + "/good.deb"], resolving: false, command: "t")
         XCTAssertEqual(readFile(root.path + "/usr/bin/good"), "#!/bin/sh\necho good\n")
         XCTAssertEqual(lstatOf(root.path + "/usr/bin/good").map { $0.st_mode & 0o777 }, 0o555)
     }

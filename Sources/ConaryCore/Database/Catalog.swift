@@ -86,7 +86,7 @@ enum Catalog {
             }), let score = flavor.score(on: target) else { return nil }
             return (trove, score)
         }
-        let scheme = VersionScheme(format: first.format)
+        let scheme = VersionScheme(of: first)
         guard let best = fitting.max(by: { a, b in
             a.1 != b.1 ? a.1 < b.1 : scheme.compare(a.0.version, b.0.version) < 0
         }) else {

@@ -140,6 +140,9 @@ public struct Dependency: Equatable, Sendable {
     /// Entries of one relation sharing this number are alternatives ("a | b").
     public var alternative: Int
 
+    /// Read from the files (ELF DT_NEEDED, .pc files) rather than declared by the package.
+    var isDerivedFromContent: Bool { alternative >= ContentProvides.firstAlternative }
+
     public init(relation: Relation, capability: String, comparison: String? = nil, version: String? = nil, alternative: Int) {
         self.relation = relation
         self.capability = capability

@@ -14,6 +14,7 @@ public enum TreeImporter {
         guard !name.isEmpty, !name.contains("="), !name.contains("/"), !version.isEmpty, !version.contains("=") else {
             throw ConaryError.invalidArgument("A trove needs a name without \"=\" or \"/\" and a non-empty version.")
         }
+        try NativeVersion.check(version)
         if try database.read({ try Trove.filter(Column("name") == name && Column("version") == version).fetchCount($0) }) > 0 {
             throw ConaryError.troveExists(name: name, version: version)
         }

@@ -19,16 +19,22 @@ extension ConaryRoot {
     public struct Plan: Sendable {
         public let kind: String
         public let members: [Trove]
+        /// Why each member is installed, by trove id: "explicit" or "required by NAME".
+        public let reasons: [Int64: String]
         public let added: [String]
         public let updated: [String]
         public let removed: [String]
         /// Regular-file bytes of the troves that arrive (linked from the store, not copied).
         public let incomingBytes: Int64
+        /// How much bigger (or, negative, smaller) the new state's tree is than the active one.
+        public let treeGrowth: Int64
 
         public var summary: String {
             [("install", added), ("update", updated), ("remove", removed)].filter { !$0.1.isEmpty }
                 .map { "\($0.0) \(Plan.abbreviated($0.1))" }.joined(separator: "; ")
         }
+
+        var isEmpty: Bool { added.isEmpty && updated.isEmpty && removed.isEmpty }
 
         /// "a, b, c" for short lists, "a, b, c and 197 more" for long ones (state summaries stay one line).
         private static func abbreviated(_ items: [String]) -> String {
@@ -36,12 +42,14 @@ extension ConaryRoot {
         }
     }
 
-    /// Adds troves to the active state. A spec is "name", "name=version", "name[flavor]",
-    /// "name:component" or the path of a package file, which is imported first. A package
-    /// brings its components; a trove whose name is installed replaces that version.
+    /// Adds troves to the active state with everything they require. A spec is "name",
+    /// "name=version", "name[flavor]", "name:component" or the path of a package file, which
+    /// is imported first. A trove whose name is installed replaces that version.
+    /// `resolving: false` installs exactly what is named (rpm's --nodeps): requirements and
+    /// conflicts are not checked, nothing is pulled in; obsoletes still replace.
     @discardableResult
-    public func install(_ specs: [String], command: String) throws -> DeployResult {
-        try apply(try planInstall(specs), command: command)
+    public func install(_ specs: [String], resolving: Bool = true, command: String) throws -> DeployResult {
+        try apply(try planInstall(specs, resolving: resolving), command: command)
     }
 
     /// Removes troves; one whose removal would leave an installed trove with an unmet
@@ -51,46 +59,60 @@ extension ConaryRoot {
         try apply(try planRemove(names, allowBreaking: allowBreaking), command: command)
     }
 
-    /// Moves installed troves (all, or the named ones) to their newest fitting versions.
+    /// Moves installed troves (all, or the named ones) to their newest versions whose
+    /// requirements can be met, pulling in what those need.
     @discardableResult
     public func update(_ names: [String], command: String) throws -> DeployResult {
         try apply(try planUpdate(names), command: command)
     }
 
-    public func apply(_ plan: Plan, command: String) throws -> DeployResult {
-        try deploy(plan.members, kind: plan.kind, summary: plan.summary, command: command)
+    /// Removes the troves that were installed only because something needed them and that
+    /// nothing explicitly installed needs any more.
+    @discardableResult
+    public func autoremove(command: String) throws -> DeployResult {
+        try apply(try planAutoremove(), command: command)
     }
 
-    public func planInstall(_ specs: [String]) throws -> Plan {
+    public func apply(_ plan: Plan, command: String) throws -> DeployResult {
+        try deploy(plan.members, reasons: plan.reasons, kind: plan.kind, summary: plan.summary, command: command)
+    }
+
+    public func planInstall(_ specs: [String], resolving: Bool = true) throws -> Plan {
         guard !specs.isEmpty else { throw ConaryError.invalidArgument("Name at least one trove to install.") }
         let files = specs.filter(isPackageFile)
         let imported = try importPackages(files)
         let system = try systemFlavor()
-        let pinned = try pinnedNames()
-        var members = try activeMembers()
-        var added: [String] = [], updated: [String] = []
-        var incoming: [Trove] = []
-        for spec in specs {
+        let requested = try specs.map { spec -> Trove in
             // A name picks a flavor that fits; a package file must fit as it is.
-            let trove = try files.firstIndex(of: spec).map { imported[$0] } ?? self.trove(matching: spec)
-            if files.contains(spec), try Flavor(trove.flavor).score(on: system) == nil {
+            guard let index = files.firstIndex(of: spec) else { return try self.trove(matching: spec) }
+            let trove = imported[index]
+            if try Flavor(trove.flavor).score(on: system) == nil {
                 throw ConaryError.invalidArgument("\(trove.spec) is built for \(trove.flavor), which this system (\(system)) cannot run.")
             }
-            guard let change = try replace(in: &members, with: trove, pinned: pinned) else { continue }
-            if let old = change.replacedVersion { updated.append("\(trove.name) \(old) → \(trove.version)") } else { added.append(trove.spec) }
-            incoming += change.arriving
+            return trove
         }
-        guard !added.isEmpty || !updated.isEmpty else {
+        let context = try ResolutionContext(root: self, requested: requested, resolving: resolving)
+        var wanted = Set<Int>()
+        for trove in requested {
+            guard let unit = context.unit(for: trove) else { throw ConaryError.troveNotFound(trove.spec) }
+            if let installed = context.installedUnit(named: trove.name), installed != unit, context.pinned.contains(trove.packageName) {
+                throw ConaryError.pinned(trove.packageName)
+            }
+            wanted.insert(unit)
+        }
+        let outcome = try context.resolver.install(wanted.sorted(), locked: context.locked)
+        let plan = try context.plan(kind: "install", outcome: outcome, explicit: wanted, root: self)
+        guard !plan.isEmpty else {
             throw ConaryError.invalidArgument("Nothing to do: \(specs.joined(separator: ", ")) already in the active state.")
         }
-        return Plan(kind: "install", members: members, added: added, updated: updated, removed: [],
-                    incomingBytes: try bytes(of: incoming))
+        return plan
     }
 
     /// "name" drops a package with its components, "name:component" only that component.
     public func planRemove(_ names: [String], allowBreaking: Bool = false) throws -> Plan {
         guard !names.isEmpty else { throw ConaryError.invalidArgument("Name at least one trove to remove.") }
-        var members = try activeMembers()
+        let before = try activeMembers()
+        var members = before
         let pinned = try pinnedNames()
         for name in names {
             let bare = String(name.split(separator: "=").first ?? "")
@@ -99,35 +121,41 @@ extension ConaryRoot {
             if pinned.contains(matches[0].packageName) { throw ConaryError.pinned(matches[0].packageName) }
             members.removeAll { matches.contains($0) }
         }
-        let dependants = try broken(from: activeMembers(), to: members)
-        if !allowBreaking && !dependants.isEmpty {
-            throw ConaryError.wouldBreak(names, dependants: dependants.map(\.spec))
+        let broken = try breakage(from: before, to: members)
+        if !allowBreaking && !broken.isEmpty {
+            let needs = Dictionary(grouping: broken) { $0.trove.spec }
+            throw ConaryError.wouldBreak(names, dependants: needs.keys.sorted().map { spec in
+                "\(spec) (needs \(needs[spec]!.map(\.relation).joined(separator: ", ")))"
+            })
         }
-        return Plan(kind: "remove", members: members, added: [], updated: [], removed: names, incomingBytes: 0)
+        let reasons = try ResolutionContext(root: self, withStore: false).reasons
+        return Plan(kind: "remove", members: members, reasons: reasons.filter { id, _ in members.contains { $0.id == id } },
+                    added: [], updated: [], removed: names, incomingBytes: 0,
+                    treeGrowth: try bytes(of: members) - bytes(of: before))
     }
 
     public func planUpdate(_ names: [String]) throws -> Plan {
-        var members = try activeMembers()
-        let pinned = try pinnedNames()
-        // Packages, trees, and components installed without their package.
-        let packageNames = Set(members.filter { $0.kind != "component" }.map(\.name))
-        var candidates = members.filter { $0.kind != "component" || !packageNames.contains($0.packageName) }.map(\.name)
-        if !names.isEmpty {
-            for name in names where !candidates.contains(name) { throw ConaryError.troveNotInstalled(name) }
-            candidates = names
+        let context = try ResolutionContext(root: self)
+        let named = try names.map { name -> Int in
+            guard let unit = context.installedUnit(named: name) else { throw ConaryError.troveNotInstalled(name) }
+            if context.pinned.contains(name.split(separator: ":")[0].description) { throw ConaryError.pinned(name) }
+            return unit
         }
-        var updated: [String] = []
-        var incoming: [Trove] = []
-        for name in candidates where !pinned.contains(name.split(separator: ":")[0].description) {
-            let installed = members.first { $0.name == name }!
-            let newest = try trove(matching: name)
-            guard VersionScheme(format: newest.format).compare(newest.version, installed.version) > 0,
-                  let change = try replace(in: &members, with: newest, pinned: pinned) else { continue }
-            updated.append("\(name) \(installed.version) → \(newest.version)")
-            incoming += change.arriving
+        let outcome = try context.resolver.update(named, locked: context.locked)
+        let plan = try context.plan(kind: "update", outcome: outcome, explicit: [], root: self)
+        guard !plan.isEmpty else { throw ConaryError.invalidArgument("Nothing to update: every trove is at its newest version.") }
+        return plan
+    }
+
+    public func planAutoremove() throws -> Plan {
+        let context = try ResolutionContext(root: self, withStore: false)
+        let explicit = context.installed.filter(context.isExplicit)
+        let unneeded = Set(context.resolver.unneeded(explicit: explicit)).subtracting(context.locked)
+        guard !unneeded.isEmpty else {
+            throw ConaryError.invalidArgument("Nothing to remove: every installed trove is explicit or needed by one that is.")
         }
-        guard !updated.isEmpty else { throw ConaryError.invalidArgument("Nothing to update: every trove is at its newest version.") }
-        return Plan(kind: "update", members: members, added: [], updated: updated, removed: [], incomingBytes: try bytes(of: incoming))
+        let keep = context.installed.filter { !unneeded.contains($0) }
+        return try context.plan(kind: "autoremove", outcome: Resolver.Outcome(installed: keep, requiredBy: [:]), explicit: [], root: self)
     }
 
     private func activeMembers() throws -> [Trove] {
@@ -135,21 +163,7 @@ extension ConaryRoot {
         return try database.read { try Catalog.members(ofState: active.id, db: $0) }
     }
 
-    /// Puts `trove` (with its components) into `members`, replacing what has its name: a
-    /// package replaces every trove of its name, a component only its own name. Returns nil
-    /// when it is installed already; a pinned name refuses another version.
-    private func replace(in members: inout [Trove], with trove: Trove, pinned: Set<String>) throws -> (replacedVersion: String?, arriving: [Trove])? {
-        let arriving = try database.read { try Catalog.withComponents(trove, db: $0) }
-        if arriving.allSatisfy(members.contains) { return nil }
-        let replaced = members.filter { trove.kind == "component" ? $0.name == trove.name : $0.packageName == trove.name }
-        let old = replaced.first { $0.name == trove.name && $0.version != trove.version }
-        if old != nil, pinned.contains(trove.packageName) { throw ConaryError.pinned(trove.packageName) }
-        members.removeAll { replaced.contains($0) }
-        members += arriving
-        return (old?.version, arriving)
-    }
-
-    private func bytes(of troves: [Trove]) throws -> Int64 {
+    func bytes(of troves: [Trove]) throws -> Int64 {
         guard !troves.isEmpty else { return 0 }
         let ids = troves.map { String($0.id!) }.joined(separator: ",")
         return try database.read { try Int64.fetchOne($0, sql: "SELECT COALESCE(SUM(size), 0) FROM files WHERE troveId IN (\(ids))") ?? 0 }
@@ -180,7 +194,7 @@ extension ConaryRoot {
 
     /// The pipeline of one changeset: plan the tree (conflicts fail here, before any change),
     /// record the changeset, blit into staging, sync, swap, archive the old tree, commit.
-    func deploy(_ members: [Trove], kind: String, summary: String, command: String) throws -> DeployResult {
+    func deploy(_ members: [Trove], reasons: [Int64: String], kind: String, summary: String, command: String) throws -> DeployResult {
         let (tree, planSeconds) = try measure { try buildTree(members) }
         for link in layout.rootLinks { try trees.checkRootLink(link) }
         try trees.requireOneFilesystem()
@@ -194,7 +208,7 @@ extension ConaryRoot {
                                 status: .pending, pinned: false)
         let changeset = try database.write { db -> Changeset in
             try state.insert(db)
-            for trove in members { try StateMember(stateId: id, troveId: trove.id!, reason: "explicit").insert(db) }
+            for trove in members { try StateMember(stateId: id, troveId: trove.id!, reason: reasons[trove.id!] ?? "explicit").insert(db) }
             return try StateLedger.begin(kind: kind, from: previous?.id, to: id, command: command, db: db)
         }
         FaultInjection.point("changeset.recorded")

@@ -130,59 +130,38 @@ extension ConaryRoot {
         }
     }
 
-    /// Installed troves that require `name` (with its components, for a package) or
-    /// something it provides.
+    /// Installed troves with a requirement that `name` (a package with its components, or
+    /// one component) meets, versions compared.
     public func reverseDependencies(_ name: String) throws -> [Trove] {
-        let installed = try installedTroves()
         let target = try installedTrove(name)
-        let offered = try capabilities(of: target.kind == "component" ? [target] : installed.filter { $0.packageName == target.name })
-        return try installed.filter { trove in
-            guard trove.packageName != target.packageName else { return false }
-            return try requirements(of: trove).contains { group in group.contains { offered.contains($0) } }
-        }
+        let resolver = try installedResolver(try installedTroves())
+        guard let unit = resolver.units.indices.first(where: { resolver.units[$0].troves.contains { $0.id == target.id } }) else { return [] }
+        return resolver.dependants(of: unit, among: Set(resolver.units.indices)).compactMap { resolver.units[$0].troves.first }
     }
 
-    /// Installed packages that would have an unmet requirement if `name` were removed.
-    /// (Versions in requirements are not compared yet: a provider of any version counts.)
+    /// Installed troves that would have an unmet requirement if `name` were removed.
     public func whatBreaks(_ name: String) throws -> [Trove] {
         let installed = try installedTroves()
         let target = try installedTrove(name)
-        return try broken(from: installed, to: installed.filter { $0.packageName != target.packageName })
+        let remaining = installed.filter { target.kind == "component" ? $0.id != target.id : $0.packageName != target.packageName }
+        var seen = Set<Int64>()
+        return try breakage(from: installed, to: remaining).map(\.trove).filter { seen.insert($0.id!).inserted }
     }
 
-    /// Troves of `after` with a requirement that `before` met and `after` does not.
-    func broken(from before: [Trove], to after: [Trove]) throws -> [Trove] {
-        let offeredBefore = try capabilities(of: before)
-        let offeredAfter = try capabilities(of: after)
-        return try after.filter { trove in
-            try requirements(of: trove).contains { group in
-                group.contains { offeredBefore.contains($0) } && !group.contains { offeredAfter.contains($0) }
-            }
+    /// Troves of `after` with a requirement that `before` met and `after` does not, each with
+    /// that requirement as the package wrote it.
+    func breakage(from before: [Trove], to after: [Trove]) throws -> [(trove: Trove, relation: String)] {
+        func unmet(_ members: [Trove]) throws -> [(trove: Trove, relation: String)] {
+            let resolver = try installedResolver(members)
+            return resolver.unmet(among: Set(resolver.units.indices)).map { (resolver.units[$0.unit].troves[0], $0.relation) }
         }
+        let already = Set(try unmet(before).map { "\($0.trove.id!) \($0.relation)" })
+        return try unmet(after).filter { !already.contains("\($0.trove.id!) \($0.relation)") }
     }
 
-    /// Names and declared provides of the given troves.
-    private func capabilities(of troves: [Trove]) throws -> Set<String> {
-        var result = Set(troves.map(\.packageName))
-        try database.read { db in
-            for trove in troves {
-                result.formUnion(try String.fetchAll(db, sql: "SELECT capability FROM dependencies WHERE troveId = ? AND relation = 'provides'",
-                                                     arguments: [trove.id]))
-            }
-        }
-        return result
-    }
-
-    /// A trove's hard requirements, one set of alternatives per requirement.
-    private func requirements(of trove: Trove) throws -> [Set<String>] {
-        let rows = try database.read {
-            try Row.fetchAll($0, sql: """
-                SELECT relation, alternative, capability FROM dependencies
-                WHERE troveId = ? AND relation IN ('requires', 'pre-requires')
-                """, arguments: [trove.id])
-        }
-        let groups = Dictionary(grouping: rows) { "\($0[0] as String)#\($0[1] as Int)" }
-        return groups.values.map { Set($0.map { $0[2] as String }) }
+    /// A resolver over `members` alone, for questions about what they need of each other.
+    private func installedResolver(_ members: [Trove]) throws -> Resolver {
+        Resolver(try database.read { try ResolverUniverse.load(active: members, everyDerived: true, layout: layout, db: $0) })
     }
 
     private func fileInfo(_ entry: FileEntry, trove: String) -> FileInfo {

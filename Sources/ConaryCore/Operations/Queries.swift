@@ -6,6 +6,8 @@ extension ConaryRoot {
     public struct StateSummary: Sendable {
         public let state: SystemState
         public let troves: [Trove]
+        /// Why each trove is in the state, by trove id: "explicit" or "required by NAME".
+        public var reasons: [Int64: String] = [:]
     }
 
     public func states() throws -> [StateSummary] {
@@ -18,7 +20,9 @@ extension ConaryRoot {
 
     public func state(_ id: Int64) throws -> StateSummary {
         try database.read { db in
-            StateSummary(state: try Catalog.state(id, db: db), troves: try Catalog.members(ofState: id, db: db))
+            let reasons = try Row.fetchAll(db, sql: "SELECT troveId, reason FROM stateMembers WHERE stateId = ?", arguments: [id])
+            return StateSummary(state: try Catalog.state(id, db: db), troves: try Catalog.members(ofState: id, db: db),
+                                reasons: Dictionary(uniqueKeysWithValues: reasons.map { ($0[0] as Int64, $0[1] as String) }))
         }
     }
 

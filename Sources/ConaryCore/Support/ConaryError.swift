@@ -17,6 +17,8 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
     case troveNotInstalled(String)
     case pinned(String)
     case wouldBreak([String], dependants: [String])
+    /// The solver's explanation, one sentence per line.
+    case unresolvable(action: String, reasons: [String])
     case fileConflict(path: String, first: String, second: String)
     case pathOutsideState(trove: String, path: String)
     case reservedPath(trove: String, path: String)
@@ -55,6 +57,8 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
             return "No flavor of \(spec) fits this system (\(system)); the store has \(flavors.joined(separator: "; "))."
         case let .troveExists(name, version):
             return "The trove \(name)=\(version) is already in the store."
+        case let .unresolvable(action, reasons):
+            return "Cannot \(action) as asked:\n" + reasons.map { "  " + $0 }.joined(separator: "\n")
         case let .wouldBreak(names, dependants):
             return "Removing \(names.joined(separator: ", ")) would leave \(dependants.joined(separator: ", ")) without something they require; "
                 + "remove them too, or pass --allow-broken."

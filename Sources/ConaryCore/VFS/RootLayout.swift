@@ -1,3 +1,5 @@
+import Foundation
+
 /// The merged-/usr shape every state deploys into. Packages that ship /bin/x, /lib/x or
 /// /usr/lib64/x land in /usr through these symlinks (the VFS reparents their subtrees).
 public struct RootLayout: Sendable {
@@ -24,6 +26,33 @@ public struct RootLayout: Sendable {
 
     /// The links that live in the root itself, outside any state's /usr.
     public var rootLinks: [Link] { links.filter { $0.path.split(separator: "/").count == 1 } }
+
+    /// Where `path` lands once the layout's links are followed (/bin/sh → /usr/bin/sh,
+    /// /lib64/x → /usr/lib/x): two paths with one canonical form are the same file.
+    public func canonical(_ path: String) -> String {
+        var current = path
+        var changed = true
+        while changed {
+            changed = false
+            for link in links where current.hasPrefix(link.path + "/") {
+                let parent = (link.path as NSString).deletingLastPathComponent
+                current = (parent as NSString).appendingPathComponent(link.target) + current.dropFirst(link.path.count)
+                changed = true
+            }
+        }
+        return current
+    }
+
+    /// Every spelling of `path` through the layout's links: /usr/bin/sh is also /bin/sh.
+    public func aliases(of path: String) -> Set<String> {
+        let target = canonical(path)
+        var result: Set<String> = [path, target]
+        for link in links {
+            let directory = String(canonical(link.path + "/.").dropLast(2))
+            if target.hasPrefix(directory + "/") { result.insert(link.path + target.dropFirst(directory.count)) }
+        }
+        return result
+    }
 
     /// The file inside every state's /usr that names the state, so the number swaps with the tree.
     public static let stateMarker = ".conary-state"

@@ -6,21 +6,29 @@ public enum VersionScheme: String, Sendable {
     case deb
     /// [epoch:]pkgver[-pkgrel], pacman's vercmp: like rpm's, but `1.0a` < `1.0` and separators count.
     case arch
+    /// /host@ns:tag/upstream-source-build: position on the branch (NativeVersion).
+    case conary
 
-    /// The scheme of a trove's format. Trees and CCS packages use rpm's ordering.
-    public init(format: String) {
+    /// The scheme of a trove: native versions by their shape, foreign ones by their format.
+    /// Trees and CCS packages with plain versions use rpm's ordering.
+    public init(format: String, version: String) {
         switch format {
         case "deb": self = .deb
         case "arch": self = .arch
-        default: self = .rpm
+        default: self = NativeVersion.isNative(version) ? .conary : .rpm
         }
     }
+
+    public init(of trove: Trove) { self.init(format: trove.format, version: trove.version) }
 
     public func compare(_ a: String, _ b: String) -> Int {
         switch self {
         case .rpm: return RPMOrdering.compareEVR(a, b)
         case .deb: return DebianOrdering.compare(a, b)
         case .arch: return PacmanOrdering.compare(a, b)
+        case .conary:
+            guard let x = try? NativeVersion(a), let y = try? NativeVersion(b) else { return RPMOrdering.compareEVR(a, b) }
+            return NativeVersion.compare(x, y)
         }
     }
 }
@@ -183,5 +191,48 @@ enum DebianOrdering {
             if firstDifference != 0 { return firstDifference < 0 ? -1 : 1 }
         }
         return 0
+    }
+}
+
+/// The operator of a versioned relation, read in its package's scheme.
+public enum VersionComparison: Sendable {
+    case less, lessOrEqual, equal, greaterOrEqual, greater
+
+    /// Debian's deprecated `<` and `>` mean `<=` and `>=`; everyone else's are strict.
+    public init?(_ text: String, scheme: VersionScheme) {
+        switch text {
+        case "<<": self = .less
+        case ">>": self = .greater
+        case "<": self = scheme == .deb ? .lessOrEqual : .less
+        case ">": self = scheme == .deb ? .greaterOrEqual : .greater
+        case "<=", "=<": self = .lessOrEqual
+        case ">=", "=>": self = .greaterOrEqual
+        case "=", "==": self = .equal
+        default: return nil
+        }
+    }
+
+    func holds(for order: Int) -> Bool {
+        switch self {
+        case .less: return order < 0
+        case .lessOrEqual: return order <= 0
+        case .equal: return order == 0
+        case .greaterOrEqual: return order >= 0
+        case .greater: return order > 0
+        }
+    }
+}
+
+extension VersionScheme {
+    /// Whether `candidate` meets "`comparison` `required`". rpm and pacman ignore the
+    /// candidate's release when the requirement names none (`foo = 1.0` accepts 1.0-3);
+    /// dpkg compares the whole version.
+    public func satisfies(_ candidate: String, _ comparison: VersionComparison, _ required: String) -> Bool {
+        var candidate = candidate
+        if self == .rpm || self == .arch, splitEVR(required).release == nil {
+            let parts = splitEVR(candidate)
+            candidate = "\(parts.epoch):\(parts.version)"
+        }
+        return comparison.holds(for: compare(candidate, required))
     }
 }

@@ -69,6 +69,7 @@ public enum CCSPackage {
 
     /// Writes DIR's tree as a CCS package, signed when a secret key is given.
     public static func build(directory: String, output: String, metadata: Metadata, secretKey: [UInt8]?) throws -> Report {
+        try NativeVersion.check(metadata.version)
         let items = try TreeScanner.scan(directory)
         let top = try Descriptor.directory(directory)
         let buffer = ReadBuffer()

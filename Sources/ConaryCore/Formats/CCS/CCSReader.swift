@@ -38,6 +38,9 @@ enum CCSReader {
             }
             try ledger.add(entry, package: display)
         }
+        guard (try? NativeVersion.check(manifest.version)) != nil else {
+            throw PackageError.malformed(display, "its version \(manifest.version) is not a well-formed Conary version")
+        }
         var result = PackageManifest(name: manifest.name, version: manifest.version, arch: manifest.arch, summary: manifest.summary,
                                      format: "ccs", files: ledger.files)
         result.flavor = try manifest.flavor.map { try Flavor($0) } ?? .empty

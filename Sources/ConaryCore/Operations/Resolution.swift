@@ -1,0 +1,91 @@
+import GRDB
+
+/// The active state seen by the resolver: its units, why each is installed, and the
+/// store's units it may move to. Turns a solver outcome into a Plan.
+struct ResolutionContext {
+    let resolver: Resolver
+    /// Reasons recorded in the active state, by trove id ("explicit", "required by x").
+    let reasons: [Int64: String]
+    let pinned: Set<String>
+
+    /// `resolving: false` drops every requirement and conflict (as rpm's --nodeps does), so
+    /// the solver only weighs replacements and versions of one name.
+    init(root: ConaryRoot, requested: [Trove] = [], withStore: Bool = true, resolving: Bool = true) throws {
+        let active = try root.activeState()
+        let members = try active.map { state in try root.database.read { try Catalog.members(ofState: state.id, db: $0) } } ?? []
+        let system = try root.systemFlavor()
+        var universe = try root.database.read {
+            try ResolverUniverse.load(active: members, requested: requested, store: withStore ? system : nil, layout: root.layout, db: $0)
+        }
+        if !resolving {
+            for index in universe.installed.indices { universe.installed[index].dropRelationsForNoDeps() }
+            for index in universe.available.indices { universe.available[index].dropRelationsForNoDeps() }
+        }
+        resolver = Resolver(universe)
+        reasons = try active.map { state in
+            try root.database.read { db in
+                Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT troveId, reason FROM stateMembers WHERE stateId = ?",
+                                                                  arguments: [state.id]).map { ($0[0] as Int64, $0[1] as String) })
+            }
+        } ?? [:]
+        pinned = try root.pinnedNames()
+    }
+
+    var installed: Range<Int> { 0..<resolver.installedCount }
+
+    /// The unit that deploys `trove`: the one named after it, else an installed one that
+    /// holds it (a component of an installed package).
+    func unit(for trove: Trove) -> Int? {
+        resolver.units.indices.first { resolver.units[$0].troves.first?.id == trove.id }
+            ?? installed.first { resolver.units[$0].troves.contains { $0.id == trove.id } }
+    }
+
+    func installedUnit(named name: String) -> Int? {
+        installed.first { resolver.units[$0].name == name }
+    }
+
+    /// Installed units whose package is pinned: the solver keeps them exactly as they are.
+    var locked: [Int] {
+        installed.filter { pinned.contains(resolver.units[$0].troves.first?.packageName ?? resolver.units[$0].name) }
+    }
+
+    func isExplicit(_ unit: Int) -> Bool {
+        resolver.units[unit].troves.first.flatMap { $0.id }.flatMap { reasons[$0] } == "explicit"
+    }
+
+    /// What the solver's outcome changes, with each arriving unit's reason.
+    func plan(kind: String, outcome: Resolver.Outcome, explicit: Set<Int>, root: ConaryRoot) throws -> ConaryRoot.Plan {
+        let units = resolver.units
+        let after = Set(outcome.installed)
+        let arriving = after.subtracting(installed).sorted()
+        var leaving = Set(installed).subtracting(after)
+        var added: [String] = [], updated: [String] = [], memberReasons: [Int64: String] = [:]
+        for index in after.sorted() {
+            let replaced = leaving.first { units[$0].name == units[index].name }
+            let reason: String
+            if explicit.contains(index) {
+                reason = "explicit"
+            } else if let previous = (index < installed.upperBound ? index : replaced).flatMap({ units[$0].troves.first?.id }).flatMap({ reasons[$0] }) {
+                reason = previous
+            } else if let needer = outcome.requiredBy[index] {
+                reason = "required by \(units[needer].name)"
+            } else {
+                reason = "dependency"
+            }
+            for trove in units[index].troves { memberReasons[trove.id!] = reason }
+            guard index >= installed.upperBound else { continue }
+            if let replaced {
+                leaving.remove(replaced)
+                updated.append("\(units[index].name) \(units[replaced].version) → \(units[index].version)")
+            } else {
+                added.append(units[index].spec + (reason.hasPrefix("required by") ? " (\(reason))" : ""))
+            }
+        }
+        let removed = leaving.sorted().map { units[$0].spec }
+        let members = after.sorted().flatMap { units[$0].troves }
+        let before = installed.flatMap { units[$0].troves }
+        return ConaryRoot.Plan(kind: kind, members: members, reasons: memberReasons, added: added, updated: updated, removed: removed,
+                               incomingBytes: try root.bytes(of: arriving.flatMap { units[$0].troves }),
+                               treeGrowth: try root.bytes(of: members) - root.bytes(of: before))
+    }
+}

@@ -1,0 +1,124 @@
+import GRDB
+
+/// Everything the solver may choose from: the units of the active state and the units the
+/// store holds (packages and trees, each name and version in its best-fitting flavor).
+struct ResolverUniverse {
+    var installed: [ResolverUnit] = []
+    var available: [ResolverUnit] = []
+
+    /// `store` offers the store's troves that fit that system flavor (nil: the active troves
+    /// alone). `requested` are troves named by the user: a component becomes a unit of its
+    /// own, and an explicitly chosen flavor is offered even when another flavor scores better.
+    /// `everyDerived` counts the sonames every package's files need (see ResolverUnit.absorb).
+    static func load(active: [Trove], requested: [Trove] = [], store system: Flavor? = nil, everyDerived: Bool = false,
+                     layout: RootLayout, db: Database) throws -> ResolverUniverse {
+        let catalog = try StoreCatalog(db: db, everyDerived: everyDerived)
+        var universe = ResolverUniverse()
+        let activeIDs = Set(active.compactMap(\.id))
+        let activePackages = Set(active.filter { $0.kind != "component" }.compactMap(\.id))
+        for trove in active {
+            if trove.kind == "component", let parent = catalog.parent[trove.id!], activePackages.contains(parent) { continue }
+            let members = trove.kind == "component" ? [trove] : [trove] + catalog.components(of: trove).filter { activeIDs.contains($0.id!) }
+            universe.installed.append(catalog.unit(trove, members: members))
+        }
+        var offered = Set<Int64>()
+        let stored = try system.map { try bestFlavors(catalog.troves.filter { $0.kind != "component" }, system: $0) } ?? []
+        for trove in stored + requested
+        where !activeIDs.contains(trove.id!) && offered.insert(trove.id!).inserted {
+            let components = trove.kind == "component" ? [] : catalog.components(of: trove)
+            var unit = catalog.unit(trove, members: [trove] + components)
+            // Installing the whole package takes the place of its components installed alone.
+            unit.obsoletes += components.map { Dependency(relation: .obsoletes, capability: $0.name, alternative: 0) }
+            universe.available.append(unit)
+        }
+        try universe.addFileProvides(layout: layout, db: db, catalog: catalog)
+        return universe
+    }
+
+    /// Per name and version, the flavor that scores best on this system; troves this system
+    /// cannot run are left out.
+    private static func bestFlavors(_ troves: [Trove], system: Flavor) throws -> [Trove] {
+        var best: [String: (trove: Trove, score: Int)] = [:]
+        for trove in troves {
+            guard let score = try Flavor(trove.flavor).score(on: system) else { continue }
+            if let current = best[trove.spec], current.score >= score { continue }
+            best[trove.spec] = (trove, score)
+        }
+        return best.values.map(\.trove).sorted { $0.id! < $1.id! }
+    }
+
+    /// rpm requirements on paths (`/bin/sh`) are met by whoever ships the path, found in the
+    /// file lists; on a merged /usr, /bin/sh and /usr/bin/sh are the same file.
+    private mutating func addFileProvides(layout: RootLayout, db: Database, catalog: StoreCatalog) throws {
+        let wanted = Set((installed + available).flatMap { $0.requires.joined() }.map(\.capability).filter { $0.hasPrefix("/") })
+        guard !wanted.isEmpty else { return }
+        var pathsFor: [String: [String]] = [:]
+        for path in wanted {
+            for shipped in layout.aliases(of: path) { pathsFor[shipped, default: []].append(path) }
+        }
+        var provided: [Int64: Set<String>] = [:]
+        let placeholders = Array(repeating: "?", count: pathsFor.count).joined(separator: ",")
+        let rows = try Row.fetchAll(db, sql: "SELECT troveId, path FROM files WHERE path IN (\(placeholders))",
+                                    arguments: StatementArguments(Array(pathsFor.keys)))
+        for row in rows {
+            let owner: Int64 = row[0]
+            let package = catalog.parent[owner] ?? owner
+            for capability in pathsFor[row[1] as String] ?? [] {
+                provided[owner, default: []].insert(capability)
+                provided[package, default: []].insert(capability)
+            }
+        }
+        func addProvides(_ units: inout [ResolverUnit]) {
+            for index in units.indices {
+                // A unit offers the paths of the troves it deploys.
+                let paths = Set(units[index].troves.compactMap(\.id).flatMap { provided[$0] ?? [] })
+                units[index].provides += paths.sorted().map { Dependency(relation: .provides, capability: $0, alternative: 0) }
+            }
+        }
+        addProvides(&installed)
+        addProvides(&available)
+    }
+}
+
+/// The store's troves, their component links and their relations, read in three queries.
+private struct StoreCatalog {
+    let troves: [Trove]
+    let parent: [Int64: Int64]
+    private let children: [Int64: [Trove]]
+    private let relations: [Int64: [Dependency]]
+    private let everyDerived: Bool
+
+    init(db: Database, everyDerived: Bool) throws {
+        self.everyDerived = everyDerived
+        troves = try Trove.fetchAll(db, sql: "SELECT * FROM troves ORDER BY id")
+        let byID = Dictionary(uniqueKeysWithValues: troves.map { ($0.id!, $0) })
+        var parent: [Int64: Int64] = [:], children: [Int64: [Trove]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT parentId, childId FROM troveMembers ORDER BY childId") {
+            let (up, down): (Int64, Int64) = (row[0], row[1])
+            parent[down] = up
+            if let child = byID[down] { children[up, default: []].append(child) }
+        }
+        var relations: [Int64: [Dependency]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT troveId, relation, capability, comparison, version, alternative FROM dependencies ORDER BY id") {
+            guard let relation = Dependency.Relation(rawValue: row[1]) else { continue }
+            relations[row[0], default: []].append(Dependency(relation: relation, capability: row[2], comparison: row[3],
+                                                             version: row[4], alternative: row[5]))
+        }
+        self.parent = parent
+        self.children = children
+        self.relations = relations
+    }
+
+    func components(of trove: Trove) -> [Trove] { children[trove.id!] ?? [] }
+
+    /// A package unit carries its own relations and those of its components; a lone component
+    /// carries its own plus its package's requirements.
+    func unit(_ trove: Trove, members: [Trove]) -> ResolverUnit {
+        var unit = ResolverUnit(trove, members: members)
+        for member in members { unit.absorb(relations[member.id!] ?? [], format: member.format, everyDerived: everyDerived) }
+        if trove.kind == "component", let package = parent[trove.id!] {
+            unit.absorb(relations[package] ?? [], format: trove.format, requirementsOnly: true, everyDerived: everyDerived)
+        }
+        return unit
+    }
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds the resolver's test package set with dpkg-deb into OUT_DIR: several versions of a
+# library (one a ~ pre-release), a diamond, a virtual package with two providers that
+# conflict with each other, a Conflicts+Replaces takeover, a plain conflict, a cycle, and
+# requirements nothing can meet. Tests/ConaryCoreTests/DependencyResolutionTests.swift
+# documents what each is for.
+# Usage: Tests/Fixtures/make-dependency-set.sh OUT_DIR
+set -euo pipefail
+out=$1
+mkdir -p "$out"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# deb NAME VERSION [Field: value]...
+deb() {
+    local name=$1 version=$2
+    shift 2
+    local dir="$work/$name-$version"
+    mkdir -p "$dir/DEBIAN" "$dir/usr/share/$name"
+    {
+        echo "Package: $name"
+        echo "Version: $version"
+        echo "Architecture: all"
+        echo "Maintainer: Conary tests <tests@conary.invalid>"
+        for field in "$@"; do echo "$field"; done
+        echo "Description: $name $version for the resolver tests"
+    } > "$dir/DEBIAN/control"
+    echo "$name $version" > "$dir/usr/share/$name/VERSION"
+    dpkg-deb --root-owner-group -Zgzip --build "$dir" "$out/${name}_${version}_all.deb" > /dev/null
+}
+
+deb libcore 1.0-1
+deb libcore 1.5-1
+deb liba 1.0-1 "Depends: libcore (>= 1.0)"
+deb liba 2.0-1 "Depends: libcore (>= 1.0)"
+deb liba 3.0~beta1-1 "Depends: libcore (>= 1.5)"
+deb libb 1.0-1 "Depends: libcore"
+deb app 1.0-1 "Depends: liba (>= 1.0), libb"
+deb app 2.0-1 "Depends: liba (>= 2.0), libb, mail-transport-agent"
+deb postfix-lite 1.0-1 "Provides: mail-transport-agent" "Conflicts: mail-transport-agent"
+deb exim-lite 1.0-1 "Provides: mail-transport-agent" "Conflicts: mail-transport-agent"
+deb oldtool 1.0-1
+deb newtool 1.0-1 "Conflicts: oldtool" "Replaces: oldtool"
+deb rival 1.0-1 "Conflicts: app (>= 2.0)"
+deb cyc-a 1.0-1 "Depends: cyc-b"
+deb cyc-b 1.0-1 "Depends: cyc-a (= 1.0-1)"
+deb broken-app 1.0-1 "Depends: libmissing (>= 1)"
+deb needs-new-core 1.0-1 "Depends: libcore (>= 2.0)"
+deb needs-core15 1.0-1 "Depends: libcore (>= 1.5)"
+ls "$out"/*.deb
