@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds release binaries and runs conary-bench on a 50,000-file tree and on the
-# 202-package Debian corpus of the tests (as root).
+# 159-package Debian corpus of the tests (as root).
 # Installs ostree for the baseline when it is missing. Usage: Scripts/bench.sh [FILES]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)

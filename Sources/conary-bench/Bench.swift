@@ -2,7 +2,7 @@ import ConaryCore
 import Foundation
 
 /// conary-bench [WORK_DIR] [FILES] [DEB...]: measures Conary against cp -al and ostree on one tree,
-/// in one run, and prints ratios. Needs root (it deploys real states) and a conary binary
+/// against dpkg-deb and apt-get -s on the Debian packages, in one run, and prints ratios. Needs root (it deploys real states) and a conary binary
 /// beside itself for the whole-command rollback timing.
 @main
 struct Bench {
@@ -17,7 +17,10 @@ struct Bench {
         var bench = Bench(work: work, conary: conary)
         do {
             try bench.run(files: files)
-            if !debs.isEmpty { try bench.runCorpus(debs) }
+            if !debs.isEmpty {
+                try bench.runCorpus(debs)
+                try bench.runResolution(debs)
+            }
             bench.printSummary()
         } catch {
             FileHandle.standardError.write(Data("conary-bench: \(error)\n".utf8))
@@ -114,10 +117,67 @@ struct Bench {
             for deb in debs { try Shell.run("dpkg-deb", ["-x", deb, work + "/dpkg-x"]) }
         }.1
         compare("import \(debs.count) .debs", importSeconds, against: "dpkg-deb -x of each", dpkgSeconds)
-        let (result, deploySeconds) = try time { try root.install(troves.map(\.spec), command: "bench") }
+        // The corpus holds alternatives that conflict (several init systems), so it deploys as given.
+        let (result, deploySeconds) = try time { try root.install(troves.map(\.spec), resolving: false, command: "bench") }
         report("deploy them as one state (\(result.state.fileCount) entries)",
                String(format: "%.3f s (plan %.3f s, blit %.3f s, swap %.3f ms)", deploySeconds, result.planSeconds,
                       result.blitSeconds, result.swapSeconds * 1000))
+    }
+
+    /// Resolving Debian's required and important packages from an empty system over the
+    /// corpus's Packages index (written by apt-ftparchive): `conary install --dry-run` against
+    /// `apt-get -s install` with a private apt state that knows only the same index.
+    mutating func runResolution(_ debs: [String]) throws {
+        guard let ftparchive = Shell.which("apt-ftparchive") else {
+            return report("resolution vs apt-get -s", "skipped: apt-ftparchive (apt-utils) is not installed")
+        }
+        let repository = work + "/index-repo"
+        try FileManager.default.createDirectory(atPath: repository, withIntermediateDirectories: true)
+        for deb in debs { try FileManager.default.linkItem(atPath: deb, toPath: repository + "/" + (deb as NSString).lastPathComponent) }
+        let index = try Shell.output(ftparchive, ["packages", "."], in: repository)
+        try Data(index.utf8).write(to: URL(fileURLWithPath: repository + "/Packages"))
+        let seeds = Self.seeds(index)
+
+        let rootPath = work + "/resolve-root"
+        try FileManager.default.createDirectory(atPath: rootPath, withIntermediateDirectories: true)
+        try Shell.run(conary, ["--root", rootPath, "repo", "add", "corpus", "file://" + repository])
+        try Shell.run(conary, ["--root", rootPath, "repo", "sync"])
+        var conaryPlan = ""
+        let conarySeconds = try median((0..<5).map { _ in
+            try time { conaryPlan = try Shell.output(conary, ["--root", rootPath, "install", "--dry-run"] + seeds) }.1
+        })
+
+        let apt = work + "/apt"
+        for folder in ["lists/partial", "cache/archives/partial"] {
+            try FileManager.default.createDirectory(atPath: apt + "/" + folder, withIntermediateDirectories: true)
+        }
+        try Data("deb [trusted=yes] file:\(repository) ./\n".utf8).write(to: URL(fileURLWithPath: apt + "/sources.list"))
+        try Data().write(to: URL(fileURLWithPath: apt + "/status"))
+        let options = ["-o", "Dir::Etc::SourceList=\(apt)/sources.list", "-o", "Dir::Etc::SourceParts=/dev/null",
+                       "-o", "Dir::State::Lists=\(apt)/lists", "-o", "Dir::State::status=\(apt)/status",
+                       "-o", "Dir::Cache=\(apt)/cache", "-o", "APT::Install-Recommends=false", "-o", "Debug::NoLocking=1"]
+        _ = try Shell.output("apt-get", options + ["update"])
+        var aptPlan = ""
+        let aptSeconds = try median((0..<5).map { _ in
+            try time { aptPlan = try Shell.output("apt-get", options + ["-s", "install"] + seeds) }.1
+        })
+        compare("resolve \(seeds.count) required+important packages over a \(debs.count)-package index",
+                conarySeconds, against: "apt-get -s install", aptSeconds)
+        let ours = Set(conaryPlan.split(separator: "\n").filter { $0.hasPrefix("  + ") }.map { String($0.dropFirst(4).prefix { $0 != "=" }) })
+        let theirs = Set(aptPlan.split(separator: "\n").filter { $0.hasPrefix("Inst ") }.map { String($0.split(separator: " ")[1]) })
+        report("packages chosen: conary vs apt", "\(ours.count) vs \(theirs.count), \(ours.intersection(theirs).count) in common; "
+               + "only conary: \(ours.subtracting(theirs).sorted().joined(separator: " ")); "
+               + "only apt: \(theirs.subtracting(ours).sorted().joined(separator: " "))")
+    }
+
+    /// Packages of priority required or important in a Packages index.
+    static func seeds(_ index: String) -> [String] {
+        Set(index.components(separatedBy: "\n\n").compactMap { paragraph -> String? in
+            let lines = paragraph.split(separator: "\n")
+            guard lines.contains("Priority: required") || lines.contains("Priority: important"),
+                  let name = lines.first(where: { $0.hasPrefix("Package: ") }) else { return nil }
+            return String(name.dropFirst("Package: ".count))
+        }).sorted()
     }
 
     func printSummary() {
@@ -169,14 +229,23 @@ enum Shell {
     }
 
     static func run(_ command: String, _ arguments: [String]) throws {
+        _ = try output(command, arguments)
+    }
+
+    /// Runs a command (in `directory`, if given) and returns its standard output.
+    static func output(_ command: String, _ arguments: [String], in directory: String? = nil) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: command.hasPrefix("/") ? command : which(command) ?? command)
         process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let pipe = Pipe()
+        process.standardOutput = pipe
         try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw Failure(description: "\(command) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
         }
+        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -48,7 +48,11 @@ struct RepoCommand: ParsableCommand {
 
         func run() throws {
             for report in try options.open().sync(names) {
-                print("\(report.repository): \(report.imported.count) imported, \(report.unchanged) unchanged.")
+                if report.indexed > 0 {
+                    print("\(report.repository): \(report.indexed) packages indexed; install downloads what it picks.")
+                } else {
+                    print("\(report.repository): \(report.imported.count) imported, \(report.unchanged) unchanged.")
+                }
                 for trove in report.imported { print("  + \(trove.spec)\(trove.flavor.isEmpty ? "" : " [\(trove.flavor)]")") }
             }
         }

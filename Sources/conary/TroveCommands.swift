@@ -40,9 +40,9 @@ struct PlanOptions: ParsableArguments {
         for spec in plan.added { print("  + \(spec)") }
         for change in plan.updated { print("  ~ \(change)") }
         for spec in plan.removed { print("  - \(spec)") }
-        print("  \(plan.members.count) troves in the new state; \(Output.bytes(plan.incomingBytes)) of files arrive from the store "
-              + "(0 B to download: package sources are imported at sync); the tree \(plan.treeGrowth >= 0 ? "grows" : "shrinks") by "
-              + "\(Output.bytes(abs(plan.treeGrowth))).")
+        print("  \(plan.members.count + plan.downloads.count) troves in the new state; \(Output.bytes(plan.downloadBytes)) to download "
+              + "(\(plan.downloads.count) package files); \(Output.bytes(plan.incomingBytes)) of files arrive from the store; "
+              + "the tree \(plan.treeGrowth >= 0 ? "grows" : "shrinks") by \(Output.bytes(abs(plan.treeGrowth))).")
     }
 }
 

@@ -147,6 +147,40 @@ final class DependencyResolutionTests: XCTestCase {
         XCTAssertNil(try root.activeState())
     }
 
+    func testIndexRepositoryResolvesFirstAndDownloadsOnlyWhatItPicks() throws {
+        let debs = try FileManager.default.contentsOfDirectory(atPath: scratch.base + "/debs").map { scratch.base + "/debs/" + $0 }
+        let repository = try publishRepository(debs, in: scratch.base + "/mirror")
+        let fresh = try ConaryRoot(path: try scratch.root("indexed"), create: true)
+        try fresh.addRepository(name: "mirror", url: "file://" + repository)
+        XCTAssertEqual(try fresh.sync().first?.indexed, debs.count)
+        XCTAssertEqual(try fresh.troves(), [], "a sync of an index downloads nothing")
+        XCTAssertEqual(try fresh.search("libcore").map(\.version), ["1.0-1", "1.5-1"])
+
+        let plan = try fresh.planInstall(["app=1.0-1"])
+        XCTAssertEqual(plan.downloads.map(\.spec).sorted(), ["app=1.0-1", "liba=3.0~beta1-1", "libb=1.0-1", "libcore=1.5-1"])
+        let picked = debs.filter { deb in ["app_1.0", "liba_3.0", "libb_", "libcore_1.5"].contains { deb.contains("/" + $0) } }
+        XCTAssertEqual(plan.downloadBytes, try picked.reduce(Int64(0)) { $0 + Int64(try FileManager.default.attributesOfItem(atPath: $1)[.size] as! Int) })
+        try fresh.apply(plan, command: "t")
+        XCTAssertEqual(Set(try fresh.troves().filter { $0.kind == "package" }.map(\.spec)), Set(plan.downloads.map(\.spec)))
+        let state = try fresh.state(try fresh.activeState()!.id)
+        XCTAssertEqual(state.troves.filter { $0.name == "liba" }.map { state.reasons[$0.id!] }, ["required by app"])
+        XCTAssertEqual(try fresh.verify(), [])
+
+        // A package file that changed after the sync (same size, one byte different) is
+        // refused before it is read as a package.
+        let oldtool = repository + "/oldtool_1.0-1_all.deb"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: oldtool))
+        bytes[bytes.count - 1] ^= 0xff
+        try FileManager.default.removeItem(atPath: oldtool)
+        try bytes.write(to: URL(fileURLWithPath: oldtool))
+        XCTAssertThrowsError(try fresh.install(["oldtool"], command: "t")) { error in
+            XCTAssertTrue("\(error)".contains("oldtool_1.0-1_all.deb in repository mirror does not match its index (SHA-256)"), "\(error)")
+        }
+        XCTAssertEqual(try fresh.troves().filter { $0.name == "oldtool" }, [], "nothing of it was imported")
+        XCTAssertEqual(try fresh.activeState()?.id, state.state.id)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: fresh.path + "/conary/downloads"))
+    }
+
     func testRPMVersionRangesObsoletesAndFileRequirementsThroughMergedUsr() throws {
         let built = try runTool(packageRoot + "/Tests/Fixtures/make-rpm-dependency-set.sh", [scratch.base + "/rpms"])
         guard built.status == 0 else { throw XCTSkip("SKIPPED: rpmbuild could not build the rpm dependency set.") }

@@ -108,8 +108,8 @@ final class RealPackageTests: XCTestCase {
         XCTAssertEqual(try root.state(try root.activeState()!.id).troves.map(\.packageName).filter { $0 == "hello" }, [])
     }
 
-    /// The corpus: 202 packages of Debian's required and important set and their
-    /// dependencies, deployed as one state.
+    /// The corpus: Debian 12's required and important packages and their dependencies as apt
+    /// resolves them (159 packages), deployed as one state.
     func testCorpusDeploysAsOneStateLikeDpkg() throws {
         let names = try String(contentsOfFile: packageRoot + "/Tests/Fixtures/debian-corpus.txt", encoding: .utf8)
             .split(separator: "\n").map(String.init)
@@ -120,6 +120,35 @@ final class RealPackageTests: XCTestCase {
         XCTAssertEqual(try root.state(result.state.id).troves.filter { $0.kind == "package" }.count, debs.count)
         XCTAssertGreaterThan(try compareWithDpkg(debs), 10_000)
         XCTAssertEqual(try root.verify(), [])
+    }
+
+    /// Resolution over real Debian metadata: the corpus published as a repository with a
+    /// Packages index. Debian's required and important packages from an empty system must
+    /// come out as apt-get -s picks them; then one program is installed from the index, which
+    /// downloads only the package files it needs, and runs.
+    func testCorpusIndexResolvesLikeAptAndInstallsFromIt() throws {
+        let names = try String(contentsOfFile: packageRoot + "/Tests/Fixtures/debian-corpus.txt", encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        let debs = try fetchDebs(names, cache: "corpus")
+        let repository = try publishRepository(debs, in: scratch.base + "/mirror")
+        let root = try ConaryRoot(path: rootPath, create: true)
+        try root.addRepository(name: "corpus", url: "file://" + repository)
+        XCTAssertEqual(try root.sync().first?.indexed, debs.count)
+        let seeds = try debs.filter { ["required", "important"].contains(try runTool("dpkg-deb", ["-f", $0, "Priority"]).output
+            .trimmingCharacters(in: .whitespacesAndNewlines)) }
+            .map { try runTool("dpkg-deb", ["-f", $0, "Package"]).output.trimmingCharacters(in: .whitespacesAndNewlines) }
+        XCTAssertGreaterThan(seeds.count, 50)
+        let plan = try root.planInstall(seeds)
+        let ours = Set(plan.added.map { String($0.prefix { $0 != "=" }) })
+        XCTAssertEqual(ours, try aptSimulation(seeds, repository: repository))
+        XCTAssertEqual(plan.downloads.count, ours.count)
+        XCTAssertEqual(try root.troves().count, 0, "planning downloads nothing")
+
+        let result = try root.install(["gzip"], command: "t")
+        let installed = Set(try root.state(result.state.id).troves.filter { $0.kind == "package" }.map(\.name))
+        XCTAssertEqual(installed, try aptSimulation(["gzip"], repository: repository))
+        XCTAssertEqual(Set(try root.troves().filter { $0.kind == "package" }.map(\.name)), installed, "only the picked files were downloaded")
+        XCTAssertTrue(try runTool("chroot", [rootPath, "/bin/gzip", "--version"]).output.hasPrefix("gzip "))
     }
 
     /// Unpacks each package with dpkg -x and checks every path against the deployed root.

@@ -136,6 +136,21 @@ public final class StateDatabase: @unchecked Sendable {
                 t.primaryKey(["troveId", "name"])
             }
         }
+        migrator.registerMigration("v3-package-indexes") { db in
+            // Entries of a repository's Packages index: resolvable before they are downloaded.
+            try db.create(table: "indexEntries") { t in
+                t.column("repository", .text).notNull().references("repositories", onDelete: .cascade)
+                t.column("name", .text).notNull()
+                t.column("version", .text).notNull()
+                t.column("architecture", .text).notNull()
+                t.column("filename", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("summary", .text)
+                t.column("relationFields", .text).notNull()
+                t.primaryKey(["repository", "name", "version", "architecture"])
+            }
+        }
         return migrator
     }
 }

@@ -26,8 +26,15 @@ extension ConaryRoot {
         public let removed: [String]
         /// Regular-file bytes of the troves that arrive (linked from the store, not copied).
         public let incomingBytes: Int64
-        /// How much bigger (or, negative, smaller) the new state's tree is than the active one.
+        /// How much bigger (or, negative, smaller) the new state's tree is than the active one
+        /// (a package still to download counts with its file size).
         public let treeGrowth: Int64
+        /// Package files to fetch from repositories before the state can be built.
+        public var downloads: [PackageDownload] = []
+        /// Why each download is installed, by its name=version.
+        public var downloadReasons: [String: String] = [:]
+
+        public var downloadBytes: Int64 { downloads.reduce(0) { $0 + $1.size } }
 
         public var summary: String {
             [("install", added), ("update", updated), ("remove", removed)].filter { !$0.1.isEmpty }
@@ -73,8 +80,15 @@ extension ConaryRoot {
         try apply(try planAutoremove(), command: command)
     }
 
+    /// Fetches and imports what the plan downloads, then deploys its state.
     public func apply(_ plan: Plan, command: String) throws -> DeployResult {
-        try deploy(plan.members, reasons: plan.reasons, kind: plan.kind, summary: plan.summary, command: command)
+        var members = plan.members, reasons = plan.reasons
+        for trove in try fetch(plan.downloads) {
+            let arrived = try database.read { try Catalog.withComponents(trove, db: $0) }
+            members += arrived
+            for member in arrived { reasons[member.id!] = plan.downloadReasons[trove.spec] ?? "explicit" }
+        }
+        return try deploy(members, reasons: reasons, kind: plan.kind, summary: plan.summary, command: command)
     }
 
     public func planInstall(_ specs: [String], resolving: Bool = true) throws -> Plan {
@@ -82,21 +96,27 @@ extension ConaryRoot {
         let files = specs.filter(isPackageFile)
         let imported = try importPackages(files)
         let system = try systemFlavor()
-        let requested = try specs.map { spec -> Trove in
+        // A spec the store cannot answer may name an entry of a synced package index.
+        let requested = try specs.map { spec -> Trove? in
             // A name picks a flavor that fits; a package file must fit as it is.
-            guard let index = files.firstIndex(of: spec) else { return try self.trove(matching: spec) }
+            guard let index = files.firstIndex(of: spec) else {
+                do { return try self.trove(matching: spec) } catch ConaryError.troveNotFound { return nil }
+            }
             let trove = imported[index]
             if try Flavor(trove.flavor).score(on: system) == nil {
                 throw ConaryError.invalidArgument("\(trove.spec) is built for \(trove.flavor), which this system (\(system)) cannot run.")
             }
             return trove
         }
-        let context = try ResolutionContext(root: self, requested: requested, resolving: resolving)
+        let context = try ResolutionContext(root: self, requested: requested.compactMap { $0 }, resolving: resolving)
         var wanted = Set<Int>()
-        for trove in requested {
-            guard let unit = context.unit(for: trove) else { throw ConaryError.troveNotFound(trove.spec) }
-            if let installed = context.installedUnit(named: trove.name), installed != unit, context.pinned.contains(trove.packageName) {
-                throw ConaryError.pinned(trove.packageName)
+        for (spec, trove) in zip(specs, requested) {
+            guard let unit = context.newest(stored: trove.flatMap(context.unit), indexed: context.indexUnit(matching: spec)) else {
+                throw ConaryError.troveNotFound(spec)
+            }
+            let name = context.resolver.units[unit].name, packageName = String(name.split(separator: ":")[0])
+            if let installed = context.installedUnit(named: name), installed != unit, context.pinned.contains(packageName) {
+                throw ConaryError.pinned(packageName)
             }
             wanted.insert(unit)
         }

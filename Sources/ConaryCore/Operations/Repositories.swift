@@ -1,9 +1,11 @@
 import Foundation
 import GRDB
 
-/// Package sources: folders of package files (`file:///path`). A sync imports every new or
-/// changed package file into the store, so several versions of a package sit side by side and
-/// `install NAME` / `update` choose among them.
+/// Package sources (`file:///path`), of two kinds. A folder with a Debian `Packages` index is
+/// read like apt reads a mirror: a sync records the index, the resolver chooses from it, and
+/// install downloads (and checks) only the package files it picked. Any other folder of
+/// package files is imported whole at sync. Either way several versions of a package sit side
+/// by side and `install NAME` / `update` choose among them.
 extension ConaryRoot {
     public struct Repository: Codable, FetchableRecord, Sendable {
         public var name: String
@@ -15,6 +17,8 @@ extension ConaryRoot {
         public let repository: String
         public let imported: [Trove]
         public let unchanged: Int
+        /// Entries read from the repository's Packages index (0 for a folder without one).
+        public let indexed: Int
     }
 
     public struct SearchHit: Codable, Sendable {
@@ -61,6 +65,7 @@ extension ConaryRoot {
         }
         return try chosen.map { repository in
             let folder = try folder(of: repository.url)
+            if let index = DebianIndex.find(in: folder) { return try syncIndex(index, of: repository) }
             let known = try database.read { db in
                 try Row.fetchAll(db, sql: "SELECT path, size, mtime FROM repositoryFiles WHERE repository = ?",
                                  arguments: [repository.name]).reduce(into: [String: (Int64, Int64)]()) { $0[$1[0]] = ($1[1], $1[2]) }
@@ -84,15 +89,44 @@ extension ConaryRoot {
                 }
                 try db.execute(sql: "UPDATE repositories SET synced = ? WHERE name = ?", arguments: [Date(), repository.name])
             }
-            return SyncReport(repository: repository.name, imported: imported, unchanged: unchanged)
+            return SyncReport(repository: repository.name, imported: imported, unchanged: unchanged, indexed: 0)
         }
     }
 
-    /// Package troves in the store whose name or summary contains `term` (case-insensitive).
+    /// Replaces the repository's recorded index with the folder's, in one transaction; entries
+    /// for other architectures than this system runs are left out.
+    private func syncIndex(_ path: String, of repository: Repository) throws -> SyncReport {
+        let system = try systemFlavor()
+        let entries = try DebianIndex.read(path).filter { Flavor.architecture($0.architecture).score(on: system) != nil }
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM indexEntries WHERE repository = ?", arguments: [repository.name])
+            for entry in entries {
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO indexEntries (repository, name, version, architecture, filename, size, sha256, summary, relationFields)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [repository.name, entry.name, entry.version, entry.architecture, entry.filename, entry.size,
+                                     entry.sha256, entry.summary, entry.relationFields])
+            }
+            try db.execute(sql: "UPDATE repositories SET synced = ? WHERE name = ?", arguments: [Date(), repository.name])
+        }
+        return SyncReport(repository: repository.name, imported: [], unchanged: 0, indexed: entries.count)
+    }
+
+    /// Packages in the store or in a synced index whose name or summary contains `term`
+    /// (case-insensitive).
     public func search(_ term: String) throws -> [SearchHit] {
         let installed = Set(try installedTroves().compactMap(\.id))
         return try database.read { db in
             let pattern = "%" + term.replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+            let indexed = try Row.fetchAll(db, sql: """
+                SELECT name, version, architecture, summary, group_concat(repository) FROM indexEntries
+                WHERE (name LIKE ?1 ESCAPE '\\' OR summary LIKE ?1 ESCAPE '\\')
+                    AND NOT EXISTS (SELECT 1 FROM troves WHERE troves.name = indexEntries.name AND troves.version = indexEntries.version)
+                GROUP BY name, version, architecture ORDER BY name, version
+                """, arguments: [pattern]).map { row in
+                SearchHit(name: row[0], version: row[1], format: "deb", flavor: Flavor.architecture(row[2]).description, summary: row[3],
+                          repositories: (row[4] as String).split(separator: ",").map(String.init), installed: false)
+            }
             let troves = try Trove.fetchAll(db, sql: """
                 SELECT * FROM troves WHERE kind != 'component' AND (name LIKE ?1 ESCAPE '\\' OR summary LIKE ?1 ESCAPE '\\')
                 ORDER BY name, id
@@ -102,11 +136,11 @@ extension ConaryRoot {
                           repositories: try String.fetchAll(db, sql: "SELECT DISTINCT repository FROM repositoryFiles WHERE troveId = ?",
                                                             arguments: [trove.id]),
                           installed: installed.contains(trove.id!))
-            }
+            } + indexed
         }
     }
 
-    private func folder(of url: String) throws -> String {
+    func folder(of url: String) throws -> String {
         guard url.hasPrefix("file://") else {
             throw ConaryError.invalidArgument("\(url) is not a file:// URL; repositories are local folders of package files.")
         }

@@ -40,6 +40,21 @@ struct ResolutionContext {
             ?? installed.first { resolver.units[$0].troves.contains { $0.id == trove.id } }
     }
 
+    /// The newest index entry a spec ("name" or "name=version") names, if any.
+    func indexUnit(matching spec: String) -> Int? {
+        let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+        let units = resolver.units
+        return units.indices.filter { units[$0].download != nil && units[$0].name == parts[0] && (parts.count == 1 || units[$0].version == parts[1]) }
+            .max { units[$0].scheme.compare(units[$0].version, units[$1].version) < 0 }
+    }
+
+    /// Of a stored and an indexed candidate for one request, the newer (the stored one on a tie).
+    func newest(stored: Int?, indexed: Int?) -> Int? {
+        guard let stored, let indexed else { return stored ?? indexed }
+        let units = resolver.units
+        return units[indexed].scheme.compare(units[indexed].version, units[stored].version) > 0 ? indexed : stored
+    }
+
     func installedUnit(named name: String) -> Int? {
         installed.first { resolver.units[$0].name == name }
     }
@@ -59,7 +74,7 @@ struct ResolutionContext {
         let after = Set(outcome.installed)
         let arriving = after.subtracting(installed).sorted()
         var leaving = Set(installed).subtracting(after)
-        var added: [String] = [], updated: [String] = [], memberReasons: [Int64: String] = [:]
+        var added: [String] = [], updated: [String] = [], memberReasons: [Int64: String] = [:], downloadReason: [Int: String] = [:]
         for index in after.sorted() {
             let replaced = leaving.first { units[$0].name == units[index].name }
             let reason: String
@@ -73,6 +88,7 @@ struct ResolutionContext {
                 reason = "dependency"
             }
             for trove in units[index].troves { memberReasons[trove.id!] = reason }
+            if units[index].download != nil { downloadReason[index] = reason }
             guard index >= installed.upperBound else { continue }
             if let replaced {
                 leaving.remove(replaced)
@@ -84,8 +100,14 @@ struct ResolutionContext {
         let removed = leaving.sorted().map { units[$0].spec }
         let members = after.sorted().flatMap { units[$0].troves }
         let before = installed.flatMap { units[$0].troves }
+        let downloads = arriving.compactMap { units[$0].download }
+        // What a download will unpack is not known yet; its package size stands in for it.
+        let downloadBytes = downloads.reduce(Int64(0)) { $0 + $1.size }
         return ConaryRoot.Plan(kind: kind, members: members, reasons: memberReasons, added: added, updated: updated, removed: removed,
                                incomingBytes: try root.bytes(of: arriving.flatMap { units[$0].troves }),
-                               treeGrowth: try root.bytes(of: members) - root.bytes(of: before))
+                               treeGrowth: try root.bytes(of: members) - root.bytes(of: before) + downloadBytes,
+                               downloads: downloads,
+                               downloadReasons: Dictionary(uniqueKeysWithValues: arriving.filter { units[$0].download != nil }
+                                   .map { (units[$0].spec, downloadReason[$0] ?? "dependency") }))
     }
 }

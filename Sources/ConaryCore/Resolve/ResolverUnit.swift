@@ -11,6 +11,8 @@ struct ResolverUnit {
     var requires: [[Dependency]] = []
     var conflicts: [Dependency] = []
     var obsoletes: [Dependency] = []
+    /// For an index entry: the package file to fetch if the solver picks it.
+    var download: PackageDownload?
 
     var spec: String { "\(name)=\(version)" }
 

@@ -1,7 +1,8 @@
 import GRDB
 
-/// Everything the solver may choose from: the units of the active state and the units the
-/// store holds (packages and trees, each name and version in its best-fitting flavor).
+/// Everything the solver may choose from: the units of the active state, the units the
+/// store holds (packages and trees, each name and version in its best-fitting flavor), and
+/// the entries of synced package indexes not yet downloaded.
 struct ResolverUniverse {
     var installed: [ResolverUnit] = []
     var available: [ResolverUnit] = []
@@ -31,8 +32,30 @@ struct ResolverUniverse {
             unit.obsoletes += components.map { Dependency(relation: .obsoletes, capability: $0.name, alternative: 0) }
             universe.available.append(unit)
         }
+        if let system {
+            let stored = Set(catalog.troves.map(\.spec))
+            universe.available += try indexUnits(system: system, db: db).filter { !stored.contains($0.spec) }
+        }
         try universe.addFileProvides(layout: layout, db: db, catalog: catalog)
         return universe
+    }
+
+    /// Entries of synced Packages indexes this system can run, one per name and version
+    /// (the first repository by name wins).
+    private static func indexUnits(system: Flavor, db: Database) throws -> [ResolverUnit] {
+        var seen = Set<String>()
+        return try Row.fetchAll(db, sql: """
+            SELECT e.name, e.version, e.architecture, e.filename, e.size, e.sha256, e.relationFields, e.repository, r.url
+            FROM indexEntries e JOIN repositories r ON r.name = e.repository ORDER BY e.repository, e.name, e.version
+            """).compactMap { row -> ResolverUnit? in
+            let name: String = row[0], version: String = row[1]
+            guard Flavor.architecture(row[2]).score(on: system) != nil, seen.insert("\(name)=\(version)").inserted else { return nil }
+            var unit = ResolverUnit(name: name, version: version, scheme: .deb, troves: [])
+            unit.absorb(DebianIndex.relations(row[6]), format: "deb")
+            unit.download = PackageDownload(repository: row[7], url: row[8], filename: row[3], size: row[4], sha256: row[5],
+                                            spec: "\(name)=\(version)")
+            return unit
+        }
     }
 
     /// Per name and version, the flavor that scores best on this system; troves this system

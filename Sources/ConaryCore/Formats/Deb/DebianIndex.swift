@@ -1,0 +1,85 @@
+import Foundation
+
+/// A Debian `Packages` index (plain, .gz or .xz): one deb822 paragraph per package file of
+/// a repository, with the relations the resolver needs and where and how big the file is.
+/// Conary resolves over it before downloading anything, as apt does.
+struct DebianIndex {
+    struct Entry: Equatable, Sendable {
+        var name: String
+        var version: String
+        var architecture: String
+        /// Relative to the repository's root, checked not to climb out of it.
+        var filename: String
+        var size: Int64
+        var sha256: String
+        var summary: String?
+        /// The relation fields as deb822 lines ("Depends: a (>= 1), b"), kept as written.
+        var relationFields: String
+
+        var relations: [Dependency] { DebianIndex.relations(relationFields) }
+    }
+
+    private static let relationKinds: [(String, Dependency.Relation)] = [
+        ("pre-depends", .preRequires), ("depends", .requires), ("provides", .provides), ("conflicts", .conflicts),
+        ("breaks", .breaks), ("replaces", .replaces),
+    ]
+
+    static func relations(_ fields: String) -> [Dependency] {
+        let parsed = DebControl.fields(fields)
+        return relationKinds.flatMap { key, relation in parsed[key].map { DebControl.relations($0, as: relation) } ?? [] }
+    }
+
+    /// The index files a repository folder may hold, preferred first.
+    static let names = ["Packages.xz", "Packages.gz", "Packages"]
+
+    /// Decompressed indexes beyond this are refused (Debian's whole amd64 main is ~100 MiB).
+    static let sizeLimit = 1 << 30
+
+    static func find(in folder: String) -> String? {
+        names.map { folder + "/" + $0 }.first { FileSystem.lstat($0).map(FileSystem.isRegular) ?? false }
+    }
+
+    static func read(_ path: String) throws -> [Entry] {
+        let display = (path as NSString).lastPathComponent
+        let bytes: [UInt8]
+        if path.hasSuffix(".gz") || path.hasSuffix(".xz") {
+            let reader = try ArchiveReader(file: path, container: .raw, name: display)
+            guard try reader.next() != nil else { throw PackageError.malformed(display, "it holds no data") }
+            bytes = try reader.readAll(limit: sizeLimit)
+        } else {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            guard data.count <= sizeLimit else { throw PackageError.tooLarge(display, "the index is larger than \(sizeLimit) bytes") }
+            bytes = Array(data)
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw PackageError.malformed(display, "it is not UTF-8 text") }
+        return try parse(text, display: display)
+    }
+
+    static func parse(_ text: String, display: String) throws -> [Entry] {
+        try text.components(separatedBy: "\n\n").compactMap { paragraph -> Entry? in
+            let fields = DebControl.fields(paragraph)
+            guard !fields.isEmpty else { return nil }
+            func required(_ key: String) throws -> String {
+                guard let value = fields[key], !value.isEmpty else { throw PackageError.missingField(display, key.capitalized) }
+                return value
+            }
+            let name = try required("package"), filename = try required("filename")
+            guard let size = Int64(try required("size")), size >= 0 else {
+                throw PackageError.malformed(display, "\(name) has a Size that is not a number")
+            }
+            let sha256 = try required("sha256").lowercased()
+            guard sha256.count == 64, sha256.allSatisfy(\.isHexDigit) else {
+                throw PackageError.malformed(display, "\(name) has a SHA256 that is not 64 hex digits")
+            }
+            guard !filename.hasPrefix("/"), !filename.split(separator: "/").contains("..") else {
+                throw PackageError.unsafeEntry(display, filename, "points outside the repository")
+            }
+            let relationFields = relationKinds.compactMap { key, _ in
+                fields[key].map { "\(key): \($0.replacingOccurrences(of: "\n", with: " "))" }
+            }.joined(separator: "\n")
+            return Entry(name: name, version: try required("version"), architecture: fields["architecture"] ?? "all",
+                         filename: filename, size: size, sha256: sha256,
+                         summary: fields["description"].map { String($0.prefix { $0 != "\n" }) }, relationFields: relationFields)
+        }
+    }
+}

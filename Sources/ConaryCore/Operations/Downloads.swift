@@ -1,0 +1,60 @@
+import Foundation
+import Glibc
+
+/// A package file a plan needs from a repository's index: where it is and what it must be.
+public struct PackageDownload: Equatable, Sendable {
+    public var repository: String
+    public var url: String
+    /// Relative to the repository's root (checked at sync not to climb out of it).
+    public var filename: String
+    public var size: Int64
+    public var sha256: String
+    /// name=version as the index gives them.
+    public var spec: String
+}
+
+extension ConaryRoot {
+    /// Copies the package files into a private folder (conary/downloads, 0700), checks each
+    /// against the size and SHA-256 its index gives before anything reads it as a package,
+    /// and imports them all or none. The folder is gone afterwards, whatever happens.
+    func fetch(_ downloads: [PackageDownload]) throws -> [Trove] {
+        guard !downloads.isEmpty else { return [] }
+        let directory = (path == "/" ? "" : path) + "/conary/downloads"
+        try? FileSystem.removeTree(directory)
+        try FileSystem.makeDirectory(directory, mode: 0o700)
+        defer { try? FileSystem.removeTree(directory) }
+        let buffer = ReadBuffer()
+        let copies = try downloads.enumerated().map { index, download -> String in
+            let copy = "\(directory)/\(index)-\((download.filename as NSString).lastPathComponent)"
+            try self.copy(download, to: copy, buffer: buffer)
+            return copy
+        }
+        let troves = try importPackages(copies)
+        for (download, trove) in zip(downloads, troves) where download.spec != trove.spec {
+            throw ConaryError.invalidArgument("\(download.filename) in repository \(download.repository) holds \(trove.spec), "
+                                              + "not the \(download.spec) its index lists; run conary repo sync.")
+        }
+        return troves
+    }
+
+    private func copy(_ download: PackageDownload, to target: String, buffer: ReadBuffer) throws {
+        let source = try folder(of: download.url) + "/" + download.filename
+        let mismatch = { (what: String) in
+            ConaryError.invalidArgument("\(download.filename) in repository \(download.repository) does not match its index (\(what)); "
+                                        + "run conary repo sync if the repository changed.")
+        }
+        let input = try Descriptor.open(source, flags: O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard try input.stat().st_size == download.size else { throw mismatch("size") }
+        let output = try Descriptor.open(target, flags: O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600)
+        let copied = try Hashing.stream(reading: { chunk in
+            let count = try sys("Reading", source, Int32(truncatingIfNeeded: read(input.fd, chunk.baseAddress, chunk.count)))
+            var written = 0
+            while written < count {
+                written += Int(try sys("Writing", target, Int32(truncatingIfNeeded: write(output.fd, chunk.baseAddress! + written, Int(count) - written))))
+            }
+            return Int(count)
+        }, buffer: buffer.pointer)
+        guard copied.size == download.size else { throw mismatch("size") }
+        guard copied.sha256 == download.sha256 else { throw mismatch("SHA-256") }
+    }
+}
