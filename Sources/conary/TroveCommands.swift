@@ -54,7 +54,8 @@ struct Install: ParsableCommand {
     @Flag(help: "Install exactly these troves, as rpm --nodeps does: requirements and conflicts are not checked.") var noDeps = false
 
     func run() throws {
-        if plan.dryRun, let file = troves.first(where: { $0.contains("/") }) {
+        // A path names a package file; a native version (name=/label/…) has its "/" after "=".
+        if plan.dryRun, let file = troves.first(where: { $0.contains("/") && !$0.contains("=") }) {
             Output.fail("--dry-run changes nothing, so it cannot read \(file) into the store; run conary import first.")
         }
         let root = try options.open(create: true)

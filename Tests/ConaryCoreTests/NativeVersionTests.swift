@@ -41,6 +41,12 @@ final class NativeVersionTests: XCTestCase {
         ("/a@ns:1/1.0-2-1", "/a@ns:1/1.0-1-9", 1),
         ("/a@ns:1/1.10-1-1", "/a@ns:1/1.9-1-1", 1),
         ("/a@ns:1/1.0-1-1", "/a@ns:1/1.0-1", 1),
+        ("/a@ns:1/1.0-1-1", "/a@ns:1/1.0.1-1-1", -1),
+        ("/a@ns:1/1.0a-1-1", "/a@ns:1/1.0-1-1", 1),
+        ("/a@ns:1/1.0~rc1-1-1", "/a@ns:1/1.0-1-1", -1),
+        // Equal commit times, or only one side frozen: the revision decides.
+        ("/a@ns:1/100.0:1.0-1-2", "/a@ns:1/100.0:1.0-1-1", 1),
+        ("/a@ns:1/100.0:1.0-1-1", "/a@ns:1/1.0-1-2", -1),
         // Position on the branch wins over the upstream string when both are frozen.
         ("/a@ns:1/200.0:0.9-1-1", "/a@ns:1/100.0:1.0-1-1", 1),
         ("/a@ns:1/100.0:2.0-1-1", "/a@ns:1/200.0:1.0-1-1", -1),

@@ -15,6 +15,10 @@ struct Recovery {
         var messages: [String] = []
         try store.discardAbandonedIntakes()
         try trees.emptyTrash()
+        // Package files a crashed install was fetching; the next install fetches them again.
+        if FileSystem.exists(ConaryRoot.downloadFolder, relativeTo: trees.conary.fd) {
+            try FileSystem.removeTree(ConaryRoot.downloadFolder, relativeTo: trees.conary.fd)
+        }
         let live: Int64?
         do { live = try trees.liveState() } catch ConaryError.unmanagedUsr { live = nil }
         let known = try database.read { db in

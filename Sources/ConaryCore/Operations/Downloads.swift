@@ -14,12 +14,15 @@ public struct PackageDownload: Equatable, Sendable {
 }
 
 extension ConaryRoot {
+    /// Under conary/: where package files are fetched to before they are checked and imported.
+    static let downloadFolder = "downloads"
+
     /// Copies the package files into a private folder (conary/downloads, 0700), checks each
     /// against the size and SHA-256 its index gives before anything reads it as a package,
     /// and imports them all or none. The folder is gone afterwards, whatever happens.
     func fetch(_ downloads: [PackageDownload]) throws -> [Trove] {
         guard !downloads.isEmpty else { return [] }
-        let directory = (path == "/" ? "" : path) + "/conary/downloads"
+        let directory = (path == "/" ? "" : path) + "/conary/" + Self.downloadFolder
         try? FileSystem.removeTree(directory)
         try FileSystem.makeDirectory(directory, mode: 0o700)
         defer { try? FileSystem.removeTree(directory) }
