@@ -21,6 +21,7 @@ struct Bench {
                 try bench.runCorpus(debs)
                 try bench.runResolution(debs)
             }
+            try bench.runArchiveResolution()
             bench.printSummary()
         } catch {
             FileHandle.standardError.write(Data("conary-bench: \(error)\n".utf8))
@@ -138,16 +139,40 @@ struct Bench {
         try Data(index.utf8).write(to: URL(fileURLWithPath: repository + "/Packages"))
         let seeds = Self.seeds(index)
 
-        let rootPath = work + "/resolve-root"
+        try compareResolution("resolve \(seeds.count) required+important packages over a \(debs.count)-package index",
+                              repository: repository, request: seeds, rounds: 5)
+    }
+
+    /// The same comparison at the scale of a distribution: `gnome-core` over Debian's whole
+    /// main archive, as this machine's apt lists hold it (skipped when they are absent).
+    mutating func runArchiveResolution() throws {
+        let lists = "/var/lib/apt/lists"
+        let candidates = ((try? FileManager.default.contentsOfDirectory(atPath: lists)) ?? [])
+            .filter { $0.contains("_main_binary-amd64_Packages") && !$0.contains("security") && !$0.contains("updates") }
+        guard let list = candidates.first, let suffix = ["", ".lz4", ".xz", ".gz"].first(where: { list.hasSuffix("Packages" + $0) }) else {
+            return report("resolution over the Debian archive", "skipped: no Debian main package list in \(lists)")
+        }
+        let repository = work + "/archive-repo"
+        try FileManager.default.createDirectory(atPath: repository, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: lists + "/" + list, toPath: repository + "/Packages" + suffix)
+        try compareResolution("resolve gnome-core over Debian's main archive (\(list))", repository: repository,
+                              request: ["gnome-core"], rounds: 3)
+    }
+
+    /// Times `conary install --dry-run REQUEST` against `apt-get -s install REQUEST`, each from
+    /// an empty system that knows only the repository's index, and compares what they pick.
+    private mutating func compareResolution(_ label: String, repository: String, request: [String], rounds: Int) throws {
+        let name = (repository as NSString).lastPathComponent
+        let rootPath = work + "/" + name + "-root"
         try FileManager.default.createDirectory(atPath: rootPath, withIntermediateDirectories: true)
-        try Shell.run(conary, ["--root", rootPath, "repo", "add", "corpus", "file://" + repository])
-        try Shell.run(conary, ["--root", rootPath, "repo", "sync"])
+        try Shell.run(conary, ["--root", rootPath, "repo", "add", "bench", "file://" + repository])
+        let syncSeconds = try time { try Shell.run(conary, ["--root", rootPath, "repo", "sync"]) }.1
         var conaryPlan = ""
-        let conarySeconds = try median((0..<5).map { _ in
-            try time { conaryPlan = try Shell.output(conary, ["--root", rootPath, "install", "--dry-run"] + seeds) }.1
+        let conarySeconds = try median((0..<rounds).map { _ in
+            try time { conaryPlan = try Shell.output(conary, ["--root", rootPath, "install", "--dry-run"] + request) }.1
         })
 
-        let apt = work + "/apt"
+        let apt = work + "/" + name + "-apt"
         for folder in ["lists/partial", "cache/archives/partial"] {
             try FileManager.default.createDirectory(atPath: apt + "/" + folder, withIntermediateDirectories: true)
         }
@@ -156,16 +181,16 @@ struct Bench {
         let options = ["-o", "Dir::Etc::SourceList=\(apt)/sources.list", "-o", "Dir::Etc::SourceParts=/dev/null",
                        "-o", "Dir::State::Lists=\(apt)/lists", "-o", "Dir::State::status=\(apt)/status",
                        "-o", "Dir::Cache=\(apt)/cache", "-o", "APT::Install-Recommends=false", "-o", "Debug::NoLocking=1"]
-        _ = try Shell.output("apt-get", options + ["update"])
+        let updateSeconds = try time { _ = try Shell.output("apt-get", options + ["update"]) }.1
         var aptPlan = ""
-        let aptSeconds = try median((0..<5).map { _ in
-            try time { aptPlan = try Shell.output("apt-get", options + ["-s", "install"] + seeds) }.1
+        let aptSeconds = try median((0..<rounds).map { _ in
+            try time { aptPlan = try Shell.output("apt-get", options + ["-s", "install"] + request) }.1
         })
-        compare("resolve \(seeds.count) required+important packages over a \(debs.count)-package index",
-                conarySeconds, against: "apt-get -s install", aptSeconds)
+        compare(label, conarySeconds, against: "apt-get -s install", aptSeconds)
+        compare("  reading the index: conary repo sync", syncSeconds, against: "apt-get update", updateSeconds)
         let ours = Set(conaryPlan.split(separator: "\n").filter { $0.hasPrefix("  + ") }.map { String($0.dropFirst(4).prefix { $0 != "=" }) })
         let theirs = Set(aptPlan.split(separator: "\n").filter { $0.hasPrefix("Inst ") }.map { String($0.split(separator: " ")[1]) })
-        report("packages chosen: conary vs apt", "\(ours.count) vs \(theirs.count), \(ours.intersection(theirs).count) in common; "
+        report("  packages chosen: conary vs apt", "\(ours.count) vs \(theirs.count), \(ours.intersection(theirs).count) in common; "
                + "only conary: \(ours.subtracting(theirs).sorted().joined(separator: " ")); "
                + "only apt: \(theirs.subtracting(ours).sorted().joined(separator: " "))")
     }

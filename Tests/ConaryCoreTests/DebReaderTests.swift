@@ -20,6 +20,50 @@ final class DebControlTests: XCTestCase {
         ])
     }
 
+    func testQualifiersNeverEatIntoAVersionAndLinesJoin() {
+        // A build profile after a "<<" constraint, and a field continued on the next line.
+        let deps = DebControl.relations("foo (<< 2) <!nocheck>,\n bar(>=1.0)\t[amd64 i386],\n\tbaz:native", as: .requires)
+        XCTAssertEqual(deps, [
+            Dependency(relation: .requires, capability: "foo", comparison: "<<", version: "2", alternative: 0),
+            Dependency(relation: .requires, capability: "bar", comparison: ">=", version: "1.0", alternative: 1),
+            Dependency(relation: .requires, capability: "baz", alternative: 2),
+        ])
+        XCTAssertEqual(DebControl.relations(" , | ", as: .requires), [])
+    }
+
+    func testPackagesIndexEntriesAreCheckedAsTheyAreRead() throws {
+        let good = """
+            Package: a
+            Version: 1.0-1
+            Architecture: amd64
+            Depends: b (>= 2) | c,
+             d
+            Filename: pool/main/a/a_1.0-1_amd64.deb
+            Size: 1234
+            SHA256: \(String(repeating: "ab", count: 32))
+            Description: the a package
+             longer text
+
+            """
+        let entries = try DebianIndex.parse(good + "\n", display: "Packages")
+        XCTAssertEqual(entries.count, 1)
+        XCTAssertEqual(entries[0].filename, "pool/main/a/a_1.0-1_amd64.deb")
+        XCTAssertEqual(entries[0].summary, "the a package")
+        XCTAssertEqual(entries[0].relations.map(\.capability), ["b", "c", "d"])
+        XCTAssertEqual(entries[0].relations.map(\.alternative), [0, 0, 1])
+        for (bad, message) in [
+            (good.replacingOccurrences(of: "pool/main", with: "../../etc"), "points outside the repository"),
+            (good.replacingOccurrences(of: "Filename: pool", with: "Filename: /pool"), "points outside the repository"),
+            (good.replacingOccurrences(of: "Size: 1234", with: "Size: lots"), "Size that is not a number"),
+            (good.replacingOccurrences(of: String(repeating: "ab", count: 32), with: "abc"), "SHA256 that is not 64 hex digits"),
+            (good.replacingOccurrences(of: "Version: 1.0-1\n", with: ""), "no Version field"),
+        ] {
+            XCTAssertThrowsError(try DebianIndex.parse(bad, display: "Packages")) { error in
+                XCTAssertTrue("\(error)".contains(message), "\(error)")
+            }
+        }
+    }
+
     func testMd5sumsBecomeAbsolutePaths() {
         XCTAssertEqual(DebControl.md5sums("0123  usr/bin/hello\nabcd  usr/share/doc/a b\n"),
                        ["/usr/bin/hello": "0123", "/usr/share/doc/a b": "abcd"])

@@ -109,7 +109,10 @@ final class ArchiveReader {
         case .ar: archive_read_support_format_ar(handle)
         case .tar: archive_read_support_format_tar(handle); archive_read_support_format_gnutar(handle)
         case .cpio: archive_read_support_format_cpio(handle)
-        case .raw: archive_read_support_format_raw(handle)
+        case .raw:
+            archive_read_support_format_raw(handle)
+            // apt keeps its package lists lz4-compressed; no package format uses lz4.
+            archive_read_support_filter_lz4(handle)
         }
         // Decompressors built into libarchive only: no external helper programs.
         archive_read_support_filter_gzip(handle)

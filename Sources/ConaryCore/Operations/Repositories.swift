@@ -100,12 +100,13 @@ extension ConaryRoot {
         let entries = try DebianIndex.read(path).filter { Flavor.architecture($0.architecture).score(on: system) != nil }
         try database.write { db in
             try db.execute(sql: "DELETE FROM indexEntries WHERE repository = ?", arguments: [repository.name])
+            let insert = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO indexEntries (repository, name, version, architecture, filename, size, sha256, summary, relationFields)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
             for entry in entries {
-                try db.execute(sql: """
-                    INSERT OR IGNORE INTO indexEntries (repository, name, version, architecture, filename, size, sha256, summary, relationFields)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [repository.name, entry.name, entry.version, entry.architecture, entry.filename, entry.size,
-                                     entry.sha256, entry.summary, entry.relationFields])
+                try insert.execute(arguments: [repository.name, entry.name, entry.version, entry.architecture, entry.filename, entry.size,
+                                               entry.sha256, entry.summary, entry.relationFields])
             }
             try db.execute(sql: "UPDATE repositories SET synced = ? WHERE name = ?", arguments: [Date(), repository.name])
         }

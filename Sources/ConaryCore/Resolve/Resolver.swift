@@ -10,6 +10,9 @@ final class Resolver {
     /// Per unit, its requirements and conflicts as pool ids and as the package wrote them
     /// (different texts can share one id once versions become rungs).
     private var requirementIDs: [[SolverPool.ID]] = []
+    /// First alternatives of Debian "a | b" requirements: dpkg's convention makes the first
+    /// one the default, and apt takes it when the group is not met otherwise.
+    private var firstAlternatives: Set<SolverPool.ID> = []
     private var relationTexts: [[SolverPool.ID: String]] = []
 
     init(_ universe: ResolverUniverse) {
@@ -25,7 +28,9 @@ final class Resolver {
         ladder.build()
         for (index, unit) in units.enumerated() {
             let translate = { (relation: Dependency) -> SolverPool.ID in self.translate(relation, scheme: unit.scheme, ladder: ladder) }
-            let requires = unit.requires.map { group in group.map(translate).reduce(0) { $0 == 0 ? $1 : self.pool.either($0, $1) } }
+            let alternatives = unit.requires.map { group in group.map(translate) }
+            let requires = alternatives.map { $0.reduce(0) { $0 == 0 ? $1 : self.pool.either($0, $1) } }
+            if unit.scheme == .deb { firstAlternatives.formUnion(alternatives.filter { $0.count > 1 }.map { $0[0] }) }
             // A versioned provide offers exactly its version.
             let provides = unit.provides.map { provide -> SolverPool.ID in
                 guard let version = provide.version else { return pool.name(provide.capability) }
@@ -90,7 +95,7 @@ final class Resolver {
     }
 
     private func run(_ jobs: [SolverPool.Job], action: String) throws -> Outcome {
-        let run = pool.solve(jobs)
+        let run = pool.solve(jobs + firstAlternatives.sorted().map { .favor($0) })
         guard run.problemCount == 0 else { throw ConaryError.unresolvable(action: action, reasons: explain(run.problems())) }
         let after = run.installedAfterwards()
         var requiredBy: [Int: Int] = [:]

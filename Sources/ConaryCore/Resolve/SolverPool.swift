@@ -107,6 +107,8 @@ final class SolverPool {
         static var updateAll: Job { Job(how: SOLVER_UPDATE | SOLVER_SOLVABLE_ALL, what: 0) }
         static func lock(_ id: Id) -> Job { Job(how: SOLVER_LOCK | SOLVER_SOLVABLE, what: id) }
         static func userInstalled(_ id: Id) -> Job { Job(how: SOLVER_USERINSTALLED | SOLVER_SOLVABLE, what: id) }
+        /// When the solver must choose among providers, it prefers those of `dep`.
+        static func favor(_ dep: Id) -> Job { Job(how: SOLVER_FAVOR | SOLVER_SOLVABLE_PROVIDES, what: dep) }
     }
 
     func solve(_ jobs: [Job]) -> SolverRun { SolverRun(pool: self, jobs: jobs) }

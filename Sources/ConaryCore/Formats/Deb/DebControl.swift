@@ -1,50 +1,65 @@
 /// The text files of a .deb's control.tar: the control paragraph and relation fields.
 enum DebControl {
     /// Parses one deb822 paragraph; continuation lines join the field before them.
-    static func fields(_ text: String) -> [String: String] {
+    static func fields(_ text: String) -> [String: String] { fields(lines: lines(of: text)) }
+
+    /// The lines of `text`, split on bytes (a Character-wise split is slow on a large index).
+    static func lines(of text: String) -> [Substring] {
+        text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Substring($0) }
+    }
+
+    static func fields(lines: [Substring]) -> [String: String] {
         var fields: [String: String] = [:]
         var current: String?
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in lines {
             if line.isEmpty { if current != nil { break } else { continue } }
-            if line.first == " " || line.first == "\t" {
+            if line.utf8.first == UInt8(ascii: " ") || line.utf8.first == UInt8(ascii: "\t") {
                 if let current { fields[current, default: ""] += "\n" + line.dropFirst() }
                 continue
             }
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let key = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            fields[key] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            guard let colon = line.utf8.firstIndex(of: UInt8(ascii: ":")) else { continue }
+            let key = trimmed(line[..<colon]).lowercased()
+            fields[key] = String(trimmed(line[line.index(after: colon)...]))
             current = key
         }
         return fields
     }
 
-    /// Parses "a (>= 1) | b, c:any [amd64] <!nocheck>" into dependencies; alternatives share a number.
+    /// Parses "a (>= 1) | b, c:any [amd64] <!nocheck>" into dependencies; alternatives share a
+    /// number. The name ends at the first "(", "[" or "<"; only a "(…)" right after it is a
+    /// version constraint, so qualifiers never eat into one.
     static func relations(_ text: String, as relation: Dependency.Relation) -> [Dependency] {
         var result: [Dependency] = []
         for (group, clause) in text.split(separator: ",").enumerated() {
-            for alternative in clause.split(separator: "|") {
-                var item = String(alternative)
-                for (open, close) in [("[", "]"), ("<", ">")] {
-                    while let start = item.firstIndex(of: Character(open)), let end = item[start...].firstIndex(of: Character(close)) {
-                        item.removeSubrange(start...end)
-                    }
-                }
+            for item in clause.split(separator: "|") {
+                let stop = item.utf8.firstIndex { $0 == UInt8(ascii: "(") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "<") }
+                    ?? item.endIndex
+                var name = trimmed(item[..<stop])
+                if let colon = name.utf8.firstIndex(of: UInt8(ascii: ":")) { name = name[..<colon] }  // foo:any
+                guard !name.isEmpty else { continue }
                 var comparison: String?
                 var version: String?
-                if let open = item.firstIndex(of: "("), let close = item.firstIndex(of: ")"), open < close {
-                    let inner = item[item.index(after: open)..<close].trimmingCharacters(in: .whitespaces)
-                    let operatorEnd = inner.firstIndex { !"<>=".contains($0) } ?? inner.endIndex
+                if stop < item.endIndex, item[stop] == "(", let close = item[stop...].utf8.firstIndex(of: UInt8(ascii: ")")) {
+                    let inner = trimmed(item[item.index(after: stop)..<close])
+                    let operatorEnd = inner.utf8.firstIndex { !"<>=".utf8.contains($0) } ?? inner.endIndex
                     comparison = String(inner[..<operatorEnd])
-                    version = inner[operatorEnd...].trimmingCharacters(in: .whitespaces)
-                    item.removeSubrange(open...close)
+                    version = String(trimmed(inner[operatorEnd...]))
                 }
-                var name = item.trimmingCharacters(in: .whitespaces)
-                if let colon = name.firstIndex(of: ":") { name = String(name[..<colon]) }  // foo:any
-                guard !name.isEmpty else { continue }
-                result.append(Dependency(relation: relation, capability: name, comparison: comparison, version: version, alternative: group))
+                result.append(Dependency(relation: relation, capability: String(name), comparison: comparison, version: version,
+                                         alternative: group))
             }
         }
         return result
+    }
+
+    /// `text` without leading and trailing spaces, tabs and line ends (control data is ASCII
+    /// where it matters, and Foundation's Unicode trimming is slow on a 60,000-entry index).
+    static func trimmed(_ text: Substring) -> Substring {
+        let blank = { (byte: UInt8) in byte == 32 || byte == 9 || byte == 10 || byte == 13 }
+        guard let first = text.utf8.firstIndex(where: { !blank($0) }), let last = text.utf8.lastIndex(where: { !blank($0) }) else {
+            return ""
+        }
+        return text[first...last]
     }
 
     /// "md5  path" lines → path (absolute) → md5.
