@@ -110,18 +110,11 @@ func publishRepository(_ debs: [String], in folder: String) throws -> String {
 }
 
 /// What apt-get -s install picks for `packages` from an empty system that knows only the
-/// repository in `folder`: apt's own state lives in a private folder beside it.
+/// repository in `folder` (Scripts/private-apt.sh keeps apt's state beside it).
 func aptSimulation(_ packages: [String], repository folder: String) throws -> Set<String> {
-    let apt = folder + "-apt"
-    for sub in ["lists/partial", "cache/archives/partial"] {
-        try FileManager.default.createDirectory(atPath: apt + "/" + sub, withIntermediateDirectories: true)
-    }
-    try Data("deb [trusted=yes] file:\(folder) ./\n".utf8).write(to: URL(fileURLWithPath: apt + "/sources.list"))
-    try Data().write(to: URL(fileURLWithPath: apt + "/status"))
-    let options = ["-o", "Dir::Etc::SourceList=\(apt)/sources.list", "-o", "Dir::Etc::SourceParts=/dev/null",
-                   "-o", "Dir::State::Lists=\(apt)/lists", "-o", "Dir::State::status=\(apt)/status",
-                   "-o", "Dir::Cache=\(apt)/cache", "-o", "APT::Install-Recommends=false", "-o", "Debug::NoLocking=1"]
-    guard try runTool("apt-get", options + ["update"]).status == 0 else { throw XCTSkip("SKIPPED: apt-get update failed on a local repository.") }
+    let setup = try runTool(packageRoot + "/Scripts/private-apt.sh", [folder + "-apt", folder])
+    guard setup.status == 0 else { throw XCTSkip("SKIPPED: apt-get update failed on a local repository.") }
+    let options = setup.output.split(separator: "\n").map(String.init)
     let plan = try runTool("apt-get", options + ["-s", "install"] + packages)
     XCTAssertEqual(plan.status, 0, "apt-get -s could not resolve the request")
     return Set(plan.output.split(separator: "\n").filter { $0.hasPrefix("Inst ") }.map { String($0.split(separator: " ")[1]) })
