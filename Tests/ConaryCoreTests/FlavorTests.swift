@@ -64,6 +64,17 @@ final class FlavorTests: XCTestCase {
         XCTAssertEqual(readFile(root.path + "/usr/bin/tool"), "nossl", "a system without ssl can only run the !ssl build")
         try root.install(["tool[ssl]"], command: "t")
         XCTAssertEqual(readFile(root.path + "/usr/bin/tool"), "ssl")
+        // Version 2 in both flavors: the update keeps the flavor the user chose.
+        var updates: [String] = []
+        for (name, flavor) in [("ssl2", "ssl is: x86_64"), ("nossl2", "!ssl is: x86_64")] {
+            var metadata = CCSPackage.Metadata(name: "tool", version: "2")
+            metadata.flavor = try Flavor(flavor)
+            updates.append(scratch.base + "/\(name).ccs")
+            _ = try CCSPackage.build(directory: try scratch.tree(name, ["usr/bin/tool": name]), output: updates.last!, metadata: metadata, secretKey: secret)
+        }
+        _ = try root.importPackages(updates)
+        try root.update([], command: "t")
+        XCTAssertEqual(readFile(root.path + "/usr/bin/tool"), "ssl2")
         XCTAssertThrowsError(try root.install([packages[2]], command: "t")) { error in
             XCTAssertTrue("\(error)".contains("cannot run"), "\(error)")
         }
@@ -72,7 +83,7 @@ final class FlavorTests: XCTestCase {
         }
         try Data("~ssl is: x86_64".utf8).write(to: URL(fileURLWithPath: root.path + "/conary/system-flavor"))
         try root.remove(["tool"], command: "t")
-        try root.install(["tool"], command: "t")
+        try root.install(["tool=1"], command: "t")
         XCTAssertEqual(readFile(root.path + "/usr/bin/tool"), "ssl", "a system preferring ssl gets the ssl build")
     }
 }

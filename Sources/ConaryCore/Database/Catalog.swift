@@ -45,6 +45,12 @@ enum Catalog {
             """, arguments: [id])
     }
 
+    /// Why each trove is in a state, by trove id: "explicit" or "required by NAME".
+    static func reasons(ofState id: Int64, db: Database) throws -> [Int64: String] {
+        Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT troveId, reason FROM stateMembers WHERE stateId = ?",
+                                                          arguments: [id]).map { ($0[0] as Int64, $0[1] as String) })
+    }
+
     static func activeState(db: Database) throws -> SystemState? {
         try SystemState.filter(Column("status") == StateStatus.active.rawValue).fetchOne(db)
     }

@@ -148,8 +148,8 @@ extension ConaryRoot {
                 "\(spec) (needs \(needs[spec]!.map(\.relation).joined(separator: ", ")))"
             })
         }
-        let reasons = try ResolutionContext(root: self, withStore: false).reasons
-        return Plan(kind: "remove", members: members, reasons: reasons.filter { id, _ in members.contains { $0.id == id } },
+        let reasons = try activeState().map { state in try database.read { try Catalog.reasons(ofState: state.id, db: $0) } } ?? [:]
+        return Plan(kind: "remove", members: members, reasons: reasons,
                     added: [], updated: [], removed: names, incomingBytes: 0,
                     treeGrowth: try bytes(of: members) - bytes(of: before))
     }

@@ -20,9 +20,8 @@ extension ConaryRoot {
 
     public func state(_ id: Int64) throws -> StateSummary {
         try database.read { db in
-            let reasons = try Row.fetchAll(db, sql: "SELECT troveId, reason FROM stateMembers WHERE stateId = ?", arguments: [id])
-            return StateSummary(state: try Catalog.state(id, db: db), troves: try Catalog.members(ofState: id, db: db),
-                                reasons: Dictionary(uniqueKeysWithValues: reasons.map { ($0[0] as Int64, $0[1] as String) }))
+            StateSummary(state: try Catalog.state(id, db: db), troves: try Catalog.members(ofState: id, db: db),
+                         reasons: try Catalog.reasons(ofState: id, db: db))
         }
     }
 

@@ -22,12 +22,7 @@ struct ResolutionContext {
             for index in universe.available.indices { universe.available[index].dropRelationsForNoDeps() }
         }
         resolver = Resolver(universe)
-        reasons = try active.map { state in
-            try root.database.read { db in
-                Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT troveId, reason FROM stateMembers WHERE stateId = ?",
-                                                                  arguments: [state.id]).map { ($0[0] as Int64, $0[1] as String) })
-            }
-        } ?? [:]
+        reasons = try active.map { state in try root.database.read { try Catalog.reasons(ofState: state.id, db: $0) } } ?? [:]
         pinned = try root.pinnedNames()
     }
 

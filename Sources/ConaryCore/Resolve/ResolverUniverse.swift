@@ -23,7 +23,12 @@ struct ResolverUniverse {
             universe.installed.append(catalog.unit(trove, members: members))
         }
         var offered = Set<Int64>()
-        let stored = try system.map { try bestFlavors(catalog.troves.filter { $0.kind != "component" }, system: $0) } ?? []
+        // An installed flavor was chosen once (tool[ssl]); its updates keep it.
+        let affinity = try Dictionary(active.filter { $0.kind != "component" && !$0.flavor.isEmpty }.map { ($0.name, try Flavor($0.flavor)) },
+                                      uniquingKeysWith: { first, _ in first })
+        let stored = try system.map {
+            try bestFlavors(catalog.troves.filter { $0.kind != "component" }, system: $0, affinity: affinity)
+        } ?? []
         for trove in stored + requested
         where !activeIDs.contains(trove.id!) && offered.insert(trove.id!).inserted {
             let components = trove.kind == "component" ? [] : catalog.components(of: trove)
@@ -58,12 +63,14 @@ struct ResolverUniverse {
         }
     }
 
-    /// Per name and version, the flavor that scores best on this system; troves this system
+    /// Per name and version, the flavor that scores best on this system, with the flavor a
+    /// name is installed in taken as if the user had asked for it again; troves this system
     /// cannot run are left out.
-    private static func bestFlavors(_ troves: [Trove], system: Flavor) throws -> [Trove] {
+    private static func bestFlavors(_ troves: [Trove], system: Flavor, affinity: [String: Flavor]) throws -> [Trove] {
         var best: [String: (trove: Trove, score: Int)] = [:]
         for trove in troves {
-            guard let score = try Flavor(trove.flavor).score(on: system) else { continue }
+            let target = affinity[trove.name].map { system.overridden(by: $0) } ?? system
+            guard let score = try Flavor(trove.flavor).score(on: target) else { continue }
             if let current = best[trove.spec], current.score >= score { continue }
             best[trove.spec] = (trove, score)
         }
