@@ -11,7 +11,7 @@ struct Conary: ParsableCommand {
                       Rollback.self, StateCommand.self,
                       History.self, Verify.self, GarbageCollect.self, Query.self, ListComponents.self,
                       WhatProvides.self, ReverseDependencies.self, WhatBreaks.self, CCSCommand.self,
-                      RepoCommand.self, Search.self])
+                      RepoCommand.self, Search.self, BootCommand.self])
 
     /// Usage errors and --help go through ArgumentParser; everything a command throws
     /// becomes one "conary: …" line and exit status 1.

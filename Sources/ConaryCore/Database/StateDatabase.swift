@@ -151,6 +151,19 @@ public final class StateDatabase: @unchecked Sendable {
                 t.primaryKey(["repository", "name", "version", "architecture"])
             }
         }
+        migrator.registerMigration("v4-boot") { db in
+            // The kernels each state's tree holds, found when the state is built.
+            try db.create(table: "stateKernels") { t in
+                t.column("stateId", .integer).notNull().references("states", onDelete: .cascade)
+                t.column("version", .text).notNull()
+                t.column("kernelObject", .text).notNull()
+                t.column("kernelSHA256", .text).notNull()
+                t.column("initrdObject", .text)
+                t.column("initrdSHA256", .text)
+                t.column("osName", .text).notNull()
+                t.primaryKey(["stateId", "version"])
+            }
+        }
         return migrator
     }
 }

@@ -229,6 +229,7 @@ extension ConaryRoot {
         let changeset = try database.write { db -> Changeset in
             try state.insert(db)
             for trove in members { try StateMember(stateId: id, troveId: trove.id!, reason: reasons[trove.id!] ?? "explicit").insert(db) }
+            for kernel in try StateKernel.find(in: tree, state: id, store: store, db: db) { try kernel.insert(db) }
             return try StateLedger.begin(kind: kind, from: previous?.id, to: id, command: command, db: db)
         }
         FaultInjection.point("changeset.recorded")
@@ -253,6 +254,7 @@ extension ConaryRoot {
         try database.write { try StateLedger.markActive(id, changeset: changeset.id!, db: $0) }
         FaultInjection.point("changeset.applied")
         trees.removeEmptyHolder(StateTrees.staging)
+        synchronizeBootEntriesAfterChange()
         var applied = state
         applied.status = .active
         return DeployResult(state: applied, summary: summary, directories: stats.directories, links: stats.links,

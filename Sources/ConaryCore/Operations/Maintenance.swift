@@ -20,6 +20,7 @@ extension ConaryRoot {
             try trees.delete("\(StateTrees.states)/\(id)")
             if position == 0 { FaultInjection.point("prune.deleting") }
         }
+        if !victims.isEmpty { synchronizeBootEntriesAfterChange() }
         return victims
     }
 

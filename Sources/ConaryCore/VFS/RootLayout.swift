@@ -13,6 +13,10 @@ public struct RootLayout: Sendable {
     /// Top-level trees that a state carries inside /usr: /etc defaults become /usr/etc,
     /// the pristine copy the /etc merge starts from (as OSTree does).
     public let relocations: [String: [String]]
+    /// Kernel files Debian packages ship in /boot (`vmlinuz-6.1.0-9-amd64`), by prefix, and the
+    /// name they take in `/usr/lib/modules/<version>/`, where Arch and Fedora ship them and
+    /// where Conary finds a state's kernels: /boot belongs to the boot loader, not to a state.
+    public let kernelFiles: [String: String]
 
     public static let standard = RootLayout(
         links: [
@@ -22,7 +26,17 @@ public struct RootLayout: Sendable {
             Link(path: "/lib64", target: "usr/lib64"),
             Link(path: "/usr/lib64", target: "lib"),
         ],
-        relocations: ["etc": ["usr", "etc"]])
+        relocations: ["etc": ["usr", "etc"]],
+        kernelFiles: ["vmlinuz-": "vmlinuz", "initrd.img-": "initrd", "System.map-": "System.map", "config-": "config"])
+
+    /// Where a /boot/<prefix><version> kernel file of a package lands in the state, if it is one.
+    func kernelFile(_ parts: [String]) -> [String]? {
+        guard parts.count == 2, parts[0] == "boot" else { return nil }
+        for (prefix, name) in kernelFiles where parts[1].hasPrefix(prefix) && parts[1].count > prefix.count {
+            return ["usr", "lib", "modules", String(parts[1].dropFirst(prefix.count)), name]
+        }
+        return nil
+    }
 
     /// The links that live in the root itself, outside any state's /usr.
     public var rootLinks: [Link] { links.filter { $0.path.split(separator: "/").count == 1 } }

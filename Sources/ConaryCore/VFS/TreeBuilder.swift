@@ -47,14 +47,15 @@ public enum TreeBuilder {
         "/" + ((try? components(of: path, owner: "", layout: layout)) ?? []).joined(separator: "/")
     }
 
-    /// The path's components with the layout's relocations applied (/etc/x → /usr/etc/x).
+    /// The path's components with the layout's relocations applied (/etc/x → /usr/etc/x,
+    /// /boot/vmlinuz-V → /usr/lib/modules/V/vmlinuz).
     static func components(of path: String, owner: String, layout: RootLayout) throws -> [String] {
         var parts = path.split(separator: "/").map(String.init).filter { $0 != "." }
         if parts.contains("..") { throw ConaryError.invalidArgument("\(owner) ships \(path), a path that climbs out with \"..\".") }
         if let first = parts.first, let replacement = layout.relocations[first] {
             parts = replacement + parts.dropFirst()
         }
-        return parts
+        return layout.kernelFile(parts) ?? parts
     }
 
     private static func validate(_ tree: ArenaTree, layout: RootLayout) throws {

@@ -1,0 +1,76 @@
+import Foundation
+import GRDB
+
+/// Boot entries follow the states: after every deploy, activation and prune, each kept state
+/// with a kernel has its entry, the default is the active state, and nothing else of
+/// Conary's stays in the boot directory.
+extension ConaryRoot {
+    var bootDirectory: BootDirectory { BootDirectory(path: (path == "/" ? "" : path) + "/boot") }
+
+    /// The kernel command line of every entry before `conary.state=N`:
+    /// <root>/conary/kernel-options (one line, e.g. "root=/dev/vda ro console=ttyS0"), else "ro".
+    func kernelOptions() throws -> String {
+        let file = (path == "/" ? "" : path) + "/conary/kernel-options"
+        let text = try FileSystem.readSmallFile(file)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        return text.isEmpty ? "ro" : text
+    }
+
+    /// Writes the boot entries of every kept state that has a kernel (its newest one), when
+    /// the root's boot directory is managed (`boot/loader/entries` exists; `required` makes
+    /// an unmanaged one an error). Returns them.
+    @discardableResult
+    public func synchronizeBootEntries(required: Bool = false) throws -> [BootEntry] {
+        let boot = bootDirectory
+        guard boot.isManaged else {
+            if required { throw ConaryError.invalidArgument(Self.unmanaged(boot)) }
+            return []
+        }
+        let options = try kernelOptions()
+        let (states, kernels) = try database.read { db in
+            (try SystemState.filter([StateStatus.active.rawValue, StateStatus.archived.rawValue].contains(Column("status")))
+                .order(Column("id")).fetchAll(db),
+             Dictionary(grouping: try StateKernel.fetchAll(db), by: \.stateId))
+        }
+        let entries = states.compactMap { state -> (entry: BootEntry, kernel: StateKernel)? in
+            guard let kernel = kernels[state.id]?.max(by: { VersionScheme.rpm.compare($0.version, $1.version) < 0 }) else { return nil }
+            let entry = BootEntry(state: state.id, title: "\(kernel.osName) (state \(state.id), \(Self.bootDate.string(from: state.created)))",
+                                  version: kernel.version, linux: "/conary/\(kernel.kernelSHA256)/linux",
+                                  initrd: kernel.initrdSHA256.map { "/conary/\($0)/initrd" }, options: "\(options) conary.state=\(state.id)")
+            return (entry, kernel)
+        }
+        let active = states.first { $0.status == .active }?.id
+        try boot.synchronize(entries, defaultState: entries.contains { $0.entry.state == active } ? active : nil, store: store)
+        return entries.map(\.entry)
+    }
+
+    /// After a state change: the system already runs the new state, so a failure to write its
+    /// boot entries is reported, not thrown.
+    func synchronizeBootEntriesAfterChange() {
+        do { try synchronizeBootEntries() } catch {
+            log("The state changed, but its boot entries could not be written: \(error) Run conary boot sync to retry.")
+        }
+    }
+
+    /// The entries in the boot directory that Conary wrote, by state, with their file names.
+    public func bootEntryFiles() throws -> [(state: Int64, fileName: String, isDefault: Bool)] {
+        let boot = bootDirectory
+        guard boot.isManaged else { throw ConaryError.invalidArgument(Self.unmanaged(boot)) }
+        let defaultLine = (try FileSystem.readSmallFile(boot.path + "/loader/loader.conf") ?? "")
+            .split(separator: "\n").first { $0.hasPrefix("default ") }.map { String($0.dropFirst("default ".count)) }
+        return try boot.entries().sorted { $0.key < $1.key }.map { state, file in
+            (state, file.fileName, defaultLine == "conary-\(state).conf")
+        }
+    }
+
+    private static func unmanaged(_ boot: BootDirectory) -> String {
+        "\(boot.path) has no loader/entries folder, so Conary does not manage boot entries there."
+    }
+
+    private static let bootDate: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
+        return formatter
+    }()
+}

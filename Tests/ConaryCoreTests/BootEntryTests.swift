@@ -1,0 +1,107 @@
+@testable import ConaryCore
+import XCTest
+
+/// Boot Loader Specification entries per state: content, kernels copied once per hash,
+/// atomic rewrites that keep the boot loader's try counters, pruning, the default entry.
+final class BootEntryTests: XCTestCase {
+    func testFileNamesCarryBootCounters() {
+        var entry = BootEntry(state: 7, title: "t", version: "6.1", linux: "/l", initrd: nil, options: "ro")
+        XCTAssertEqual(entry.fileName, "conary-7.conf")
+        entry.triesLeft = 3
+        XCTAssertEqual(entry.fileName, "conary-7+3.conf")
+        entry.triesLeft = 2
+        entry.triesDone = 1
+        XCTAssertEqual(entry.fileName, "conary-7+2-1.conf")
+        XCTAssertEqual(entry.id, "conary-7")
+        XCTAssert(BootEntry.parse(fileName: "conary-7.conf")! == (7, nil, 0))
+        XCTAssert(BootEntry.parse(fileName: "conary-12+0-3.conf")! == (12, 0, 3))
+        for other in ["debian.conf", "conary-.conf", "conary-x.conf", "conary-7+.conf", "conary-7+1-2-3.conf", "conary-0.conf", "conary-7.conf.tmp"] {
+            XCTAssertNil(BootEntry.parse(fileName: other), other)
+        }
+    }
+
+    private var scratch: Scratch!
+    private var root: ConaryRoot!
+
+    override func setUpWithError() throws {
+        scratch = try Scratch()
+    }
+
+    /// A root whose boot directory is managed, with a kernel-options file.
+    private func managedRoot() throws -> ConaryRoot {
+        try requireRoot()
+        let path = try scratch.root()
+        try FileManager.default.createDirectory(atPath: path + "/boot/loader/entries", withIntermediateDirectories: true)
+        try Data("timeout 3\ndefault debian.conf\n".utf8).write(to: URL(fileURLWithPath: path + "/boot/loader/loader.conf"))
+        try Data("other os\n".utf8).write(to: URL(fileURLWithPath: path + "/boot/loader/entries/debian.conf"))
+        let root = try ConaryRoot(path: path, create: true)
+        try Data("root=/dev/vda ro console=ttyS0\n".utf8).write(to: URL(fileURLWithPath: path + "/conary/kernel-options"))
+        return root
+    }
+
+    private func entries(_ root: ConaryRoot) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: root.path + "/boot/loader/entries").sorted()
+    }
+
+    func testEntriesFollowStatesWithKernelsCopiedOncePerHash() throws {
+        let root = try managedRoot()
+        // A kernel as Arch and Fedora ship it, and one as a Debian package ships it in /boot.
+        _ = try root.commit(directory: try scratch.tree("k1", [
+            "usr/lib/modules/6.1.0-1/vmlinuz": "kernel one", "usr/lib/modules/6.1.0-1/initrd": "initrd one",
+            "usr/lib/os-release": "NAME=\"Demo\"\nPRETTY_NAME=\"Demo OS 1\"\n",
+        ]), name: "kernel", version: "1")
+        _ = try root.commit(directory: try scratch.tree("k2", ["boot/vmlinuz-6.2.0-2": "kernel two", "usr/lib/os-release": "NAME=Demo\n"]),
+                            name: "kernel", version: "2")
+        _ = try root.commit(directory: try scratch.tree("tool", ["usr/bin/tool": "tool"]), name: "tool", version: "1")
+
+        try root.install(["kernel=1"], command: "t")
+        XCTAssertEqual(try entries(root), ["conary-1+3.conf", "debian.conf"], "a new state gets three tries")
+        let first = try String(contentsOfFile: root.path + "/boot/loader/entries/conary-1+3.conf", encoding: .utf8)
+        let kernelHash = Hashing.sha256Hex("kernel one"), initrdHash = Hashing.sha256Hex("initrd one")
+        XCTAssertTrue(first.hasPrefix("title Demo OS 1 (state 1, "), first)
+        XCTAssertTrue(first.contains("\nversion 6.1.0-1\n"), first)
+        XCTAssertTrue(first.contains("\nlinux /conary/\(kernelHash)/linux\ninitrd /conary/\(initrdHash)/initrd\n"), first)
+        XCTAssertTrue(first.hasSuffix("\noptions root=/dev/vda ro console=ttyS0 conary.state=1\n"), first)
+        XCTAssertEqual(readFile(root.path + "/boot/conary/\(kernelHash)/linux"), "kernel one")
+        XCTAssertEqual(readFile(root.path + "/boot/loader/loader.conf"), "default conary-1.conf\ntimeout 3\n")
+
+        // The boot loader counts a try down; a tool install (same kernel) keeps that counter,
+        // adds state 2, and copies nothing new.
+        try FileManager.default.moveItem(atPath: root.path + "/boot/loader/entries/conary-1+3.conf",
+                                         toPath: root.path + "/boot/loader/entries/conary-1+2-1.conf")
+        try root.install(["tool"], command: "t")
+        XCTAssertEqual(try entries(root), ["conary-1+2-1.conf", "conary-2+3.conf", "debian.conf"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root.path + "/boot/conary").count, 2, "kernel and initrd, once each")
+        XCTAssertEqual(try root.bootEntryFiles().filter(\.isDefault).map(\.state), [2])
+
+        // The Debian-style kernel lands in /usr/lib/modules/<version>/ and boots state 3.
+        try root.install(["kernel=2"], command: "t")
+        XCTAssertEqual(readFile(root.path + "/usr/lib/modules/6.2.0-2/vmlinuz"), "kernel two")
+        let third = try String(contentsOfFile: root.path + "/boot/loader/entries/conary-3+3.conf", encoding: .utf8)
+        XCTAssertTrue(third.hasPrefix("title Demo (state 3, ") && third.contains("\nversion 6.2.0-2\n") && !third.contains("initrd"), third)
+
+        // A rollback moves the default; a prune removes entries and the kernels only they used.
+        try root.rollback(command: "t")
+        XCTAssertEqual(try root.bootEntryFiles().filter(\.isDefault).map(\.state), [2])
+        _ = try root.prune(keep: 0)
+        XCTAssertEqual(try entries(root), ["conary-2+3.conf", "debian.conf"], "other systems' entries stay")
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: root.path + "/boot/conary")), [kernelHash, initrdHash])
+
+        // Changing the options rewrites the entry in place, atomically, under its counted name.
+        try Data("root=LABEL=os rw\n".utf8).write(to: URL(fileURLWithPath: root.path + "/conary/kernel-options"))
+        XCTAssertEqual(try root.synchronizeBootEntries(required: true).map(\.state), [2])
+        XCTAssertEqual(try entries(root), ["conary-2+3.conf", "debian.conf"], "no temporary files are left")
+        XCTAssertTrue(readFile(root.path + "/boot/loader/entries/conary-2+3.conf")!.hasSuffix("options root=LABEL=os rw conary.state=2\n"))
+    }
+
+    func testAnUnmanagedBootDirectoryIsLeftAlone() throws {
+        try requireRoot()
+        let root = try ConaryRoot(path: try scratch.root(), create: true)
+        _ = try root.commit(directory: try scratch.tree("k", ["usr/lib/modules/6.1/vmlinuz": "k"]), name: "kernel", version: "1")
+        try root.install(["kernel"], command: "t")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.path + "/boot"))
+        XCTAssertThrowsError(try root.synchronizeBootEntries(required: true)) { error in
+            XCTAssertTrue("\(error)".contains("has no loader/entries folder"), "\(error)")
+        }
+    }
+}
