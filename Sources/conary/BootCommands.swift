@@ -4,7 +4,7 @@ import ConaryCore
 struct BootCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "boot", abstract: "Boot Loader Specification entries for the states (ROOT/boot/loader/entries).",
-        subcommands: [List.self, Sync.self])
+        subcommands: [List.self, Sync.self, SetDefault.self, MarkGood.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List Conary's boot entries; * marks the default.")
@@ -24,6 +24,34 @@ struct BootCommand: ParsableCommand {
         func run() throws {
             let entries = try options.open().synchronizeBootEntries(required: true)
             print("\(entries.count) boot entries: \(entries.map { "state \($0.state) (\($0.version))" }.joined(separator: ", ")).")
+        }
+    }
+
+    struct SetDefault: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-default", abstract: "Boot state N by default (until it is pruned); --active follows the active state again.")
+        @OptionGroup var options: RootOptions
+        @Argument(help: "A state with a boot entry.") var state: Int64?
+        @Flag(help: "Let the default follow the active state.") var active = false
+
+        func validate() throws {
+            guard (state == nil) != active else { throw ValidationError("Name a state or pass --active.") }
+        }
+
+        func run() throws {
+            try options.open().setDefaultBootState(state)
+            print(state.map { "State \($0) boots by default." } ?? "The default boot entry follows the active state.")
+        }
+    }
+
+    struct MarkGood: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "mark-good", abstract: "Mark the booted state good, so its entry stops counting tries (boot/conary-boot-good.service).")
+        @OptionGroup var options: RootOptions
+        @Option(help: "The state to mark; default: conary.state on the kernel command line.") var state: Int64?
+
+        func run() throws {
+            print("Marked good: \(try options.open().markBootGood(state: state)).")
         }
     }
 }

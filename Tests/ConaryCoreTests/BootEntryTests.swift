@@ -94,6 +94,36 @@ final class BootEntryTests: XCTestCase {
         XCTAssertTrue(readFile(root.path + "/boot/loader/entries/conary-2+3.conf")!.hasSuffix("options root=LABEL=os rw conary.state=2\n"))
     }
 
+    func testChosenDefaultAndMarkingTheBootedStateGood() throws {
+        let root = try managedRoot()
+        _ = try root.commit(directory: try scratch.tree("k", ["usr/lib/modules/6.1/vmlinuz": "k"]), name: "kernel", version: "1")
+        _ = try root.commit(directory: try scratch.tree("t", ["usr/bin/t": "t"]), name: "tool", version: "1")
+        try root.install(["kernel"], command: "t")
+        try root.install(["tool"], command: "t")
+        try root.setDefaultBootState(1)
+        XCTAssertEqual(try root.bootEntryFiles().filter(\.isDefault).map(\.state), [1])
+        try root.rollback(command: "t")
+        try root.activate(2, command: "t")
+        XCTAssertEqual(try root.bootEntryFiles().filter(\.isDefault).map(\.state), [1], "a chosen default outlives state changes")
+        XCTAssertThrowsError(try root.setDefaultBootState(9))
+        try root.setDefaultBootState(nil)
+        XCTAssertEqual(try root.bootEntryFiles().filter(\.isDefault).map(\.state), [2])
+
+        // The boot loader has used one try of state 2; the booted system marks it good.
+        let folder = root.path + "/boot/loader/entries/"
+        try FileManager.default.moveItem(atPath: folder + "conary-2+3.conf", toPath: folder + "conary-2+2-1.conf")
+        let cmdline = scratch.base + "/cmdline"
+        try Data("BOOT_IMAGE=/conary/x/linux root=/dev/vda ro conary.state=2 quiet\n".utf8).write(to: URL(fileURLWithPath: cmdline))
+        XCTAssertEqual(try root.markBootGood(commandLine: cmdline), "conary-2.conf")
+        XCTAssertEqual(try entries(root), ["conary-1+3.conf", "conary-2.conf", "debian.conf"])
+        try root.synchronizeBootEntries()
+        XCTAssertEqual(try entries(root), ["conary-1+3.conf", "conary-2.conf", "debian.conf"], "a good entry stays uncounted")
+        try Data("root=/dev/vda ro\n".utf8).write(to: URL(fileURLWithPath: cmdline))
+        XCTAssertThrowsError(try root.markBootGood(commandLine: cmdline)) { error in
+            XCTAssertTrue("\(error)".contains("names no conary.state=N"), "\(error)")
+        }
+    }
+
     func testAnUnmanagedBootDirectoryIsLeftAlone() throws {
         try requireRoot()
         let root = try ConaryRoot(path: try scratch.root(), create: true)

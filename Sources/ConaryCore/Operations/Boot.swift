@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import GRDB
 
 /// Boot entries follow the states: after every deploy, activation and prune, each kept state
@@ -38,9 +39,58 @@ extension ConaryRoot {
                                   initrd: kernel.initrdSHA256.map { "/conary/\($0)/initrd" }, options: "\(options) conary.state=\(state.id)")
             return (entry, kernel)
         }
+        // The default is the state chosen with `boot set-default` while it has an entry, else the active one.
+        let chosen = try chosenDefault().flatMap { id in entries.contains { $0.entry.state == id } ? id : nil }
         let active = states.first { $0.status == .active }?.id
-        try boot.synchronize(entries, defaultState: entries.contains { $0.entry.state == active } ? active : nil, store: store)
+        try boot.synchronize(entries, defaultState: chosen ?? (entries.contains { $0.entry.state == active } ? active : nil), store: store)
         return entries.map(\.entry)
+    }
+
+    private var chosenDefaultFile: String { (path == "/" ? "" : path) + "/conary/boot-default" }
+
+    private func chosenDefault() throws -> Int64? {
+        try FileSystem.readSmallFile(chosenDefaultFile).flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    /// Makes state `id` the default boot entry until it is pruned or another is chosen; nil
+    /// lets the default follow the active state again.
+    public func setDefaultBootState(_ id: Int64?) throws {
+        if let id {
+            guard try synchronizeBootEntries(required: true).contains(where: { $0.state == id }) else {
+                throw ConaryError.invalidArgument("State \(id) has no boot entry (it has no kernel, or it was pruned).")
+            }
+            let conary = try Descriptor.directory((path == "/" ? "" : path) + "/conary")
+            try FileSystem.writeAtomically("\(id)\n", to: "boot-default", relativeTo: conary.fd)
+        } else {
+            try FileSystem.removeTree(chosenDefaultFile)
+        }
+        try synchronizeBootEntries(required: true)
+    }
+
+    /// Marks the booted state's entry good: drops the try counters from its file name, as
+    /// systemd-bless-boot does, so the boot loader stops counting. The state comes from
+    /// `conary.state=N` on the kernel command line unless given.
+    @discardableResult
+    public func markBootGood(state given: Int64? = nil, commandLine: String = "/proc/cmdline") throws -> String {
+        let boot = bootDirectory
+        guard boot.isManaged else { throw ConaryError.invalidArgument(Self.unmanaged(boot)) }
+        let state: Int64
+        if let given {
+            state = given
+        } else {
+            let words = (try FileSystem.readSmallFile(commandLine) ?? "").split(whereSeparator: \.isWhitespace)
+            guard let word = words.last(where: { $0.hasPrefix("conary.state=") }), let id = Int64(word.dropFirst("conary.state=".count)) else {
+                throw ConaryError.invalidArgument("The kernel command line names no conary.state=N, so there is no booted state to mark.")
+            }
+            state = id
+        }
+        guard let entry = try boot.entries()[state] else { throw ConaryError.invalidArgument("State \(state) has no boot entry.") }
+        let good = "conary-\(state).conf"
+        if entry.fileName != good {
+            try sys("Renaming", entry.fileName, rename(boot.entriesPath + "/" + entry.fileName, boot.entriesPath + "/" + good))
+            try Descriptor.directory(boot.entriesPath).sync()
+        }
+        return good
     }
 
     /// After a state change: the system already runs the new state, so a failure to write its
