@@ -69,7 +69,7 @@ struct ResolutionContext {
         let after = Set(outcome.installed)
         let arriving = after.subtracting(installed).sorted()
         var leaving = Set(installed).subtracting(after)
-        var added: [String] = [], updated: [String] = [], memberReasons: [Int64: String] = [:], downloadReason: [Int: String] = [:]
+        var added: [String] = [], updated: [String] = [], memberReasons: [Int64: String] = [:], downloadReasons: [String: String] = [:]
         for index in after.sorted() {
             let replaced = leaving.first { units[$0].name == units[index].name }
             let reason: String
@@ -83,7 +83,7 @@ struct ResolutionContext {
                 reason = "dependency"
             }
             for trove in units[index].troves { memberReasons[trove.id!] = reason }
-            if units[index].download != nil { downloadReason[index] = reason }
+            if units[index].download != nil { downloadReasons[units[index].spec] = reason }
             guard index >= installed.upperBound else { continue }
             if let replaced {
                 leaving.remove(replaced)
@@ -101,8 +101,6 @@ struct ResolutionContext {
         return ConaryRoot.Plan(kind: kind, members: members, reasons: memberReasons, added: added, updated: updated, removed: removed,
                                incomingBytes: try root.bytes(of: arriving.flatMap { units[$0].troves }),
                                treeGrowth: try root.bytes(of: members) - root.bytes(of: before) + downloadBytes,
-                               downloads: downloads,
-                               downloadReasons: Dictionary(uniqueKeysWithValues: arriving.filter { units[$0].download != nil }
-                                   .map { (units[$0].spec, downloadReason[$0] ?? "dependency") }))
+                               downloads: downloads, downloadReasons: downloadReasons)
     }
 }
