@@ -26,8 +26,16 @@ struct ResolverUniverse {
         // An installed flavor was chosen once (tool[ssl]); its updates keep it.
         let affinity = try Dictionary(active.filter { $0.kind != "component" && !$0.flavor.isEmpty }.map { ($0.name, try Flavor($0.flavor)) },
                                       uniquingKeysWith: { first, _ in first })
+        // A name installed from a Conary branch moves along that branch only (shadows included):
+        // versions on other branches are not its successors.
+        let branches = Dictionary(active.compactMap { trove in (try? NativeVersion(trove.version)).map { (trove.name, $0.branch) } },
+                                  uniquingKeysWith: { first, _ in first })
+        let onBranch = { (trove: Trove) in
+            guard let branch = branches[trove.name] else { return true }
+            return (try? NativeVersion(trove.version))?.branch == branch
+        }
         let stored = try system.map {
-            try bestFlavors(catalog.troves.filter { $0.kind != "component" }, system: $0, affinity: affinity)
+            try bestFlavors(catalog.troves.filter { $0.kind != "component" && onBranch($0) }, system: $0, affinity: affinity)
         } ?? []
         for trove in stored + requested
         where !activeIDs.contains(trove.id!) && offered.insert(trove.id!).inserted {
