@@ -17,7 +17,7 @@ extension ConaryRoot {
         guard try trees.marker(of: StateTrees.archived(id), relativeTo: trees.conary.fd) == id else {
             throw ConaryError.stateUnavailable(id, reason: "its tree is missing from \(StateTrees.archived(id))")
         }
-        try trees.requireOneFilesystem()
+        try trees.requireSwappableUsr()
         guard let live = try trees.liveState() else {
             throw ConaryError.stateUnavailable(id, reason: "\(path)/usr is missing, so there is nothing to exchange it with")
         }

@@ -32,7 +32,10 @@ public final class ConaryRoot {
         store = try ObjectStore(path: conaryPath + "/objects")
         database = try StateDatabase(path: conaryPath + "/conary.db")
         trees = try StateTrees(root: root, rootPath: path, conary: conary)
-        for message in try Recovery(database: database, store: store, trees: trees).run() { log(message) }
+        // Recovery reads markers through /usr; a state mounted over it would mislead it.
+        if !trees.usrIsMountedOver {
+            for message in try Recovery(database: database, store: store, trees: trees).run() { log(message) }
+        }
     }
 
     // MARK: Shared helpers

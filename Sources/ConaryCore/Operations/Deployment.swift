@@ -217,7 +217,7 @@ extension ConaryRoot {
     func deploy(_ members: [Trove], reasons: [Int64: String], kind: String, summary: String, command: String) throws -> DeployResult {
         let (tree, planSeconds) = try measure { try buildTree(members) }
         for link in layout.rootLinks { try trees.checkRootLink(link) }
-        try trees.requireOneFilesystem()
+        try trees.requireSwappableUsr()
         let live = try trees.liveState()  // refuses an unmanaged /usr before anything changes
         let previous = try activeState()
         let usrNode = tree.lookup("/usr")

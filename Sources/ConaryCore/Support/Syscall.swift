@@ -59,6 +59,23 @@ enum FileSystem {
     }
 
     static func isDirectory(_ st: stat) -> Bool { st.st_mode & S_IFMT == S_IFDIR }
+
+    /// Whether something is mounted on `path` in this process's view, a bind mount of the
+    /// same filesystem included (its device number would not tell).
+    static func isMountPoint(_ path: String) -> Bool {
+        guard let resolved = realpath(path, nil) else { return false }
+        defer { free(resolved) }
+        let target = String(cString: resolved)
+        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
+        // Field 5 is the mount point, with space, tab, newline and backslash written as \ooo.
+        return table.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 4 && fields[4].replacingOccurrences(of: "\\040", with: " ")
+                .replacingOccurrences(of: "\\011", with: "\t").replacingOccurrences(of: "\\012", with: "\n")
+                .replacingOccurrences(of: "\\134", with: "\\") == target
+        }
+    }
+
     static func isRegular(_ st: stat) -> Bool { st.st_mode & S_IFMT == S_IFREG }
     static func isSymlink(_ st: stat) -> Bool { st.st_mode & S_IFMT == S_IFLNK }
 

@@ -1,0 +1,120 @@
+import Foundation
+import XCTest
+
+/// The dracut hook (dracut/90conary/conary-state.sh) run as dracut runs it, sourced with
+/// $NEWROOT set, in a private mount namespace (unshare -m) so its mounts end with the test.
+/// dracut's getarg and die are stood in for; /dev/kmsg is a file there.
+final class DracutModuleTests: XCTestCase {
+    private var scratch: Scratch!
+    private var newRoot: String!
+
+    override func setUpWithError() throws {
+        try requireRoot()
+        guard try runTool("unshare", ["--mount", "true"]).status == 0 else {
+            throw XCTSkip("SKIPPED: unshare --mount does not work here, so the hook cannot mount privately.")
+        }
+        scratch = try Scratch()
+        newRoot = scratch.base + "/sysroot"
+        // The live tree is state 2; state 1 is archived.
+        for (tree, state) in [("usr", 2), ("conary/states/1/usr", 1)] {
+            try FileManager.default.createDirectory(atPath: "\(newRoot!)/\(tree)/share", withIntermediateDirectories: true)
+            try Data("\(state)\n".utf8).write(to: URL(fileURLWithPath: "\(newRoot!)/\(tree)/.conary-state"))
+            try Data("state \(state)".utf8).write(to: URL(fileURLWithPath: "\(newRoot!)/\(tree)/share/which"))
+        }
+    }
+
+    /// Boots the hook with `commandLine`; returns what /usr then holds, whether it is
+    /// writable, and what went to the console.
+    private func boot(_ commandLine: String) throws -> (usr: String, writable: Bool, console: String) {
+        let script = """
+            set -u
+            : > "$T/kmsg"; mount --bind "$T/kmsg" /dev/kmsg
+            getarg() { for word in $CMDLINE; do case "$word" in "$1"*) echo "${word#"$1"}"; return 0 ;; esac; done; return 1; }
+            die() { echo "DIE: $*" > /dev/kmsg; }
+            NEWROOT="$T/sysroot"
+            . "$HOOK"
+            cat "$NEWROOT/usr/share/which"; echo
+            if touch "$NEWROOT/usr/probe" 2>/dev/null; then rm "$NEWROOT/usr/probe"; echo writable; else echo read-only; fi
+            cat "$T/kmsg"
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.arguments = ["--mount", "--propagation", "private", "sh", "-c", script]
+        process.environment = ["T": scratch.base, "CMDLINE": commandLine, "HOOK": packageRoot + "/dracut/90conary/conary-state.sh",
+                               "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, output)
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard lines.count >= 2 else {
+            XCTFail("the hook printed too little: \(output)")
+            return ("", false, output)
+        }
+        return (lines[0], lines[1] == "writable", lines.dropFirst(2).joined(separator: "\n"))
+    }
+
+    func testAnArchivedStateIsMountedReadOnlyOnUsr() throws {
+        let result = try boot("root=/dev/vda ro conary.state=1 quiet")
+        XCTAssertEqual(result.usr, "state 1")
+        XCTAssertFalse(result.writable)
+        XCTAssertTrue(result.console.contains("conary: booting state 1, /usr read-only"), result.console)
+    }
+
+    func testTheLiveStateAndNoStateKeepTheLiveTreeReadOnly() throws {
+        for commandLine in ["root=/dev/vda conary.state=2", "root=/dev/vda"] {
+            let result = try boot(commandLine)
+            XCTAssertEqual(result.usr, "state 2", commandLine)
+            XCTAssertFalse(result.writable, commandLine)
+            XCTAssertTrue(result.console.contains("booting") && result.console.contains("2"), result.console)
+        }
+    }
+
+    func testMalformedOrMissingStatesTakeTheEmergencyPath() throws {
+        for (commandLine, message) in [("conary.state=1x", "is not a state number"), ("conary.state=01", "is not a state number"),
+                                       ("conary.state=7", "state 7 has no tree in /conary/states")] {
+            let result = try boot(commandLine)
+            XCTAssertTrue(result.console.hasPrefix("DIE: conary: "), result.console)
+            XCTAssertTrue(result.console.contains(message), result.console)
+            XCTAssertEqual(result.usr, "state 2", "nothing was mounted")
+            XCTAssertTrue(result.writable)
+        }
+    }
+
+    /// After such a boot the live tree is hidden under the mount: Conary answers questions
+    /// but changes no state (and recovers nothing) until it is booted without the module.
+    func testConaryChangesNothingWhileUsrIsMountedOver() throws {
+        let conary = try conaryBinary()
+        let root = scratch.base + "/root"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        for (name, file) in [("a", "usr/bin/a"), ("b", "usr/bin/b")] {
+            let tree = try scratch.tree(name, [file: name])
+            XCTAssertEqual(try runTool(conary, ["--root", root, "commit", tree, "--name", name, "--version", "1"]).status, 0)
+        }
+        XCTAssertEqual(try runTool(conary, ["--root", root, "install", "a"]).status, 0)
+        XCTAssertEqual(try runTool(conary, ["--root", root, "install", "b"]).status, 0)
+        let script = """
+            mount --bind "$R/usr" "$R/usr" && mount -o remount,bind,ro "$R/usr" || exit 9
+            "$C" --root "$R" remove b 2>&1; echo "remove $?"
+            "$C" --root "$R" rollback 2>&1; echo "rollback $?"
+            "$C" --root "$R" state prune --keep 0 2>&1; echo "prune $?"
+            "$C" --root "$R" state list >/dev/null 2>&1; echo "list $?"
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.arguments = ["--mount", "--propagation", "private", "sh", "-c", script]
+        process.environment = ["R": root, "C": conary, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        for line in ["remove 1", "rollback 1", "prune 1", "list 0"] { XCTAssertTrue(output.contains(line + "\n"), output) }
+        XCTAssertTrue(output.contains("is mounted over (the conary dracut module mounts the booted state there)"), output)
+        // Outside that namespace nothing changed: state 2 is live with both troves.
+        XCTAssertEqual(readFile(root + "/usr/.conary-state")?.trimmingCharacters(in: .whitespacesAndNewlines), "2")
+        XCTAssertEqual(try runTool(conary, ["--root", root, "verify"]).status, 0)
+    }
+}
