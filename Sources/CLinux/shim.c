@@ -3,7 +3,10 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -36,4 +39,36 @@ ssize_t conary_copy_file_range(int infd, int outfd, size_t len) {
 void conary_crash_now(void) {
     kill(getpid(), SIGKILL);
     _exit(137); /* not reached */
+}
+
+int conary_private_mounts(void) {
+    if (unshare(CLONE_NEWNS) != 0) return -1;
+    return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+}
+
+int conary_detach_mount(const char *path) {
+    return umount2(path, MNT_DETACH);
+}
+
+int conary_rebind_read_only(int nsfd, const char *const *detach, int count, const char *usr) {
+    pid_t child = fork();
+    if (child < 0) return -1;
+    if (child == 0) {
+        /* Only system calls from here on: the parent has other threads. */
+        if (setns(nsfd, CLONE_NEWNS) != 0) _exit(errno);
+        for (int i = 0; i < count; i++) {
+            while (umount2(detach[i], MNT_DETACH) == 0) { }
+            if (errno != EINVAL && errno != ENOENT) _exit(errno);
+        }
+        if (mount(usr, usr, NULL, MS_BIND, NULL) != 0) _exit(errno);
+        if (mount(NULL, usr, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) != 0) _exit(errno);
+        _exit(0);
+    }
+    int status;
+    while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) return -1;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
+    errno = WIFEXITED(status) ? WEXITSTATUS(status) : ECHILD;
+    return -1;
 }

@@ -83,38 +83,70 @@ final class DracutModuleTests: XCTestCase {
         }
     }
 
-    /// After such a boot the live tree is hidden under the mount: Conary answers questions
-    /// but changes no state (and recovers nothing) until it is booted without the module.
-    func testConaryChangesNothingWhileUsrIsMountedOver() throws {
+    /// A root with troves a, b, c, d committed and `installed` of them installed, one state each.
+    private func rootWithStates(_ installed: [String]) throws -> (root: String, conary: String) {
         let conary = try conaryBinary()
         let root = scratch.base + "/root"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        for (name, file) in [("a", "usr/bin/a"), ("b", "usr/bin/b")] {
-            let tree = try scratch.tree(name, [file: name])
+        for name in ["a", "b", "c", "d"] {
+            let tree = try scratch.tree(name, ["usr/bin/\(name)": name])
             XCTAssertEqual(try runTool(conary, ["--root", root, "commit", tree, "--name", name, "--version", "1"]).status, 0)
         }
-        XCTAssertEqual(try runTool(conary, ["--root", root, "install", "a"]).status, 0)
-        XCTAssertEqual(try runTool(conary, ["--root", root, "install", "b"]).status, 0)
-        let script = """
-            mount --bind "$R/usr" "$R/usr" && mount -o remount,bind,ro "$R/usr" || exit 9
-            "$C" --root "$R" remove b 2>&1; echo "remove $?"
-            "$C" --root "$R" rollback 2>&1; echo "rollback $?"
-            "$C" --root "$R" state prune --keep 0 2>&1; echo "prune $?"
-            "$C" --root "$R" state list >/dev/null 2>&1; echo "list $?"
-            """
+        for name in installed { XCTAssertEqual(try runTool(conary, ["--root", root, "install", name]).status, 0) }
+        return (root, conary)
+    }
+
+    /// Runs `script` as the booted system would, in its own mount namespace ($R root, $C conary).
+    private func asBooted(_ root: (root: String, conary: String), _ script: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
         process.arguments = ["--mount", "--propagation", "private", "sh", "-c", script]
-        process.environment = ["R": root, "C": conary, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
+        process.environment = ["R": root.root, "C": root.conary, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        for line in ["remove 1", "rollback 1", "prune 1", "list 0"] { XCTAssertTrue(output.contains(line + "\n"), output) }
-        XCTAssertTrue(output.contains("is mounted over (the conary dracut module mounts the booted state there)"), output)
-        // Outside that namespace nothing changed: state 2 is live with both troves.
-        XCTAssertEqual(readFile(root + "/usr/.conary-state")?.trimmingCharacters(in: .whitespacesAndNewlines), "2")
-        XCTAssertEqual(try runTool(conary, ["--root", root, "verify"]).status, 0)
+        return output
+    }
+
+    /// Booted with the live tree bound read-only on /usr: Conary works on the tree underneath
+    /// and binds the new live tree on /usr afterwards, read-only again.
+    func testChangesFromABootWithTheLiveTreeMountedReadOnly() throws {
+        let root = try rootWithStates(["a", "b"])
+        let output = try asBooted(root, """
+            mount --bind "$R/usr" "$R/usr" && mount -o remount,bind,ro "$R/usr" || exit 9
+            "$C" --root "$R" install c >/dev/null; echo "install $?"
+            echo "marker $(cat "$R/usr/.conary-state")"; test -f "$R/usr/bin/c" && echo "has c"
+            if touch "$R/usr/probe" 2>/dev/null; then echo writable; else echo read-only; fi
+            "$C" --root "$R" rollback >/dev/null; echo "rollback $?"; echo "marker $(cat "$R/usr/.conary-state")"
+            "$C" --root "$R" verify >/dev/null; echo "verify $?"
+            """)
+        for line in ["install 0", "marker 3", "has c", "read-only", "rollback 0", "marker 2", "verify 0"] {
+            XCTAssertTrue(output.contains(line + "\n"), "\(line) not in: \(output)")
+        }
+        XCTAssertEqual(readFile(root.root + "/usr/.conary-state")?.trimmingCharacters(in: .whitespacesAndNewlines), "2")
+        XCTAssertEqual(try runTool(root.conary, ["--root", root.root, "verify"]).status, 0)
+    }
+
+    /// Booted into archived state 1 while 3 is live: changes are refused until 1 is made live,
+    /// and a prune keeps the tree the system runs from.
+    func testABootIntoAnArchivedStateMakesItLiveBeforeChanging() throws {
+        let root = try rootWithStates(["a", "b", "c"])
+        let output = try asBooted(root, """
+            mount --bind "$R/conary/states/1/usr" "$R/usr" && mount -o remount,bind,ro "$R/usr" || exit 9
+            "$C" --root "$R" install d 2>&1; echo "install $?"
+            "$C" --root "$R" state prune --keep 0 >/dev/null; echo "prune $?"
+            test -d "$R/conary/states/1/usr" && echo "kept 1"; test -d "$R/conary/states/2" || echo "pruned 2"
+            "$C" --root "$R" state activate 1 >/dev/null; echo "activate $?"; echo "marker $(cat "$R/usr/.conary-state")"
+            if touch "$R/usr/probe" 2>/dev/null; then echo writable; else echo read-only; fi
+            "$C" --root "$R" install d >/dev/null; echo "then install $?"; echo "marker $(cat "$R/usr/.conary-state")"
+            """)
+        XCTAssertTrue(output.contains("conary: This boot runs state 1, but state 3 is the live one; make 1 live first"), output)
+        for line in ["install 1", "prune 0", "kept 1", "pruned 2", "activate 0", "marker 1", "read-only", "then install 0", "marker 4"] {
+            XCTAssertTrue(output.contains(line + "\n"), "\(line) not in: \(output)")
+        }
+        XCTAssertEqual(readFile(root.root + "/usr/.conary-state")?.trimmingCharacters(in: .whitespacesAndNewlines), "4")
+        XCTAssertEqual(try runTool(root.conary, ["--root", root.root, "verify"]).status, 0)
     }
 }

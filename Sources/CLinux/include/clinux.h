@@ -18,6 +18,15 @@ int conary_fsetxattr(int fd, const char *name, const void *value, size_t size);
 ssize_t conary_llistxattr(const char *path, char *list, size_t size);
 ssize_t conary_lgetxattr(const char *path, const char *name, void *value, size_t size);
 ssize_t conary_copy_file_range(int infd, int outfd, size_t len);
+/* Mount namespaces, for a /usr that the boot mounted over (Deploy/UsrMount.swift).
+ * conary_private_mounts: the calling thread gets its own mount namespace, with every mount
+ * private so nothing done there reaches the host. */
+int conary_private_mounts(void);
+int conary_detach_mount(const char *path);
+/* In a child process that enters the mount namespace `nsfd` (a multithreaded process cannot):
+ * detaches whatever is mounted on each of `detach[0..count)`, then binds `usr` onto itself
+ * read-only. Returns 0, or -1 with errno from the child. */
+int conary_rebind_read_only(int nsfd, const char *const *detach, int count, const char *usr);
 /* Kills the calling process with SIGKILL: a crash that runs no cleanup at all. */
 void conary_crash_now(void);
 

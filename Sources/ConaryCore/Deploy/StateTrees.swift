@@ -45,16 +45,13 @@ final class StateTrees {
     }
 
     /// A separately mounted /usr cannot take part in hardlinks or the exchange.
-    /// The live /usr can be exchanged: on Conary's filesystem, and not mounted over.
+    /// The live /usr can be exchanged: on Conary's filesystem (a mount the boot put there
+    /// is detached for Conary by UsrMount).
     func requireSwappableUsr() throws {
         if let usr = FileSystem.lstat("usr", relativeTo: root.fd), usr.st_dev != (try conary.stat().st_dev) {
             throw ConaryError.crossDevice("\(rootPath)/usr")
         }
-        if usrIsMountedOver { throw ConaryError.usrMountedOver("\(rootPath == "/" ? "" : rootPath)/usr") }
     }
-
-    /// A bind mount on /usr (the conary dracut module makes one at boot) hides the live tree.
-    var usrIsMountedOver: Bool { FileSystem.isMountPoint((rootPath == "/" ? "" : rootPath) + "/usr") }
 
     func archivedStates() throws -> [Int64] {
         let states = try Descriptor.directory(StateTrees.states, relativeTo: conary.fd)

@@ -31,6 +31,7 @@ extension ConaryRoot {
         trees.removeEmptyHolder("\(StateTrees.states)/\(id)")
         FaultInjection.point("activate.archived")
         try database.write { try StateLedger.markActive(id, changeset: changeset.id!, db: $0) }
+        remountLiveUsr(previous: live)
         synchronizeBootEntriesAfterChange()
         var activated = target
         activated.status = .active

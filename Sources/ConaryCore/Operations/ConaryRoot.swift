@@ -12,6 +12,8 @@ public final class ConaryRoot {
     private let lock: RootLock
     /// Progress and recovery messages for the user (the CLI prints them to stderr).
     let log: (String) -> Void
+    /// Set when the boot mounted a state on /usr: Conary then works on the tree underneath.
+    let usrMount: UsrMount?
 
     /// Opens `path`. With `create`, a root without Conary gets its conary/ folder;
     /// without it, such a root is an error (read-only commands should not create anything).
@@ -24,6 +26,8 @@ public final class ConaryRoot {
         }
         let conaryPath = path == "/" ? "/conary" : path + "/conary"
         if !FileSystem.exists(conaryPath + "/conary.db") && !create { throw ConaryError.notInitialized(path) }
+        // Before any descriptor into the root is opened: they must see the physical tree.
+        usrMount = try UsrMount.detachIfMounted(rootPath: path)
         try FileSystem.makeDirectory(conaryPath, mode: 0o700)
         let root = try Descriptor.open(path, flags: O_RDONLY | O_DIRECTORY)
         let conary = try Descriptor.directory(conaryPath)
@@ -32,16 +36,29 @@ public final class ConaryRoot {
         store = try ObjectStore(path: conaryPath + "/objects")
         database = try StateDatabase(path: conaryPath + "/conary.db")
         trees = try StateTrees(root: root, rootPath: path, conary: conary)
-        // Recovery reads markers through /usr; a state mounted over it would mislead it.
-        if !trees.usrIsMountedOver {
-            for message in try Recovery(database: database, store: store, trees: trees).run() { log(message) }
-        }
+        for message in try Recovery(database: database, store: store, trees: trees).run() { log(message) }
     }
 
     // MARK: Shared helpers
 
     func activeState() throws -> SystemState? {
         try database.read { try Catalog.activeState(db: $0) }
+    }
+
+    /// After a swap in a boot with /usr mounted over: the running system's /usr shows the new
+    /// live tree. The state already changed, so a failure is reported, not thrown.
+    func remountLiveUsr(previous: Int64?) {
+        guard let usrMount, let previous else { return }
+        do { try usrMount.remountLive(previous: previous) } catch {
+            log("The new state is live on disk, but /usr could not be mounted on it: \(error) It is used from the next boot.")
+        }
+    }
+
+    /// In a boot into an archived state, changes would be built on the live state instead of
+    /// the one running; the booted state must be made live first.
+    func requireBootedStateLive() throws {
+        guard let booted = usrMount?.bootedState, let live = try trees.liveState(), booted != live else { return }
+        throw ConaryError.bootedStateNotLive(booted: booted, live: live)
     }
 
     func requireActiveState() throws -> SystemState {

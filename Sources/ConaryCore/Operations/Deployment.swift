@@ -218,6 +218,7 @@ extension ConaryRoot {
         let (tree, planSeconds) = try measure { try buildTree(members) }
         for link in layout.rootLinks { try trees.checkRootLink(link) }
         try trees.requireSwappableUsr()
+        try requireBootedStateLive()
         let live = try trees.liveState()  // refuses an unmanaged /usr before anything changes
         let previous = try activeState()
         let usrNode = tree.lookup("/usr")
@@ -254,6 +255,7 @@ extension ConaryRoot {
         try database.write { try StateLedger.markActive(id, changeset: changeset.id!, db: $0) }
         FaultInjection.point("changeset.applied")
         trees.removeEmptyHolder(StateTrees.staging)
+        remountLiveUsr(previous: live)
         synchronizeBootEntriesAfterChange()
         var applied = state
         applied.status = .active

@@ -6,11 +6,11 @@ extension ConaryRoot {
     /// Deletes archived states beyond the `keep` newest. Active and pinned states always stay.
     public func prune(keep: Int) throws -> [Int64] {
         guard keep >= 0 else { throw ConaryError.invalidArgument("--keep takes a number of states, 0 or more.") }
-        // A boot into an archived state runs from its tree; none may go while /usr is mounted over.
-        if trees.usrIsMountedOver { throw ConaryError.usrMountedOver("\(path == "/" ? "" : path)/usr") }
+        // A boot into an archived state runs from that state's tree: it stays.
+        let booted = usrMount?.bootedState
         let victims = try database.write { db -> [Int64] in
             let archived = try Int64.fetchAll(db, sql: "SELECT id FROM states WHERE status = ? AND pinned = 0 ORDER BY id DESC",
-                                              arguments: [StateStatus.archived.rawValue])
+                                              arguments: [StateStatus.archived.rawValue]).filter { $0 != booted }
             let victims = Array(archived.dropFirst(keep))
             for id in victims {
                 try db.execute(sql: "UPDATE states SET status = ? WHERE id = ?", arguments: [StateStatus.pruned.rawValue, id])

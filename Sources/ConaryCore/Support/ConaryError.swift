@@ -9,7 +9,7 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
     case unmanagedUsr(String)
     case notMergedUsr(path: String)
     case crossDevice(String)
-    case usrMountedOver(String)
+    case bootedStateNotLive(booted: Int64, live: Int64)
     case exchangeUnsupported(String)
     case troveNotFound(String)
     case ambiguousTrove(String, versions: [String])
@@ -46,9 +46,9 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
             return "\(path) exists but is not managed by Conary (no .conary-state); move it away or use an empty root."
         case let .notMergedUsr(path):
             return "\(path) is a real directory, but Conary needs a merged-/usr root where it is a symlink into usr."
-        case let .usrMountedOver(path):
-            return "\(path) is mounted over (the conary dracut module mounts the booted state there), so Conary cannot change states "
-                + "from this boot yet; boot without the module to change them."
+        case let .bootedStateNotLive(booted, live):
+            return "This boot runs state \(booted), but state \(live) is the live one; make \(booted) live first "
+                + "(conary state activate \(booted)) or boot state \(live)."
         case let .crossDevice(path):
             return "\(path) and the Conary store are on different filesystems; hardlinks and the atomic swap need one filesystem."
         case let .exchangeUnsupported(path):
