@@ -76,12 +76,17 @@ struct StateCommand: ParsableCommand {
     }
 
     struct Activate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make an archived state live.")
+        static let configuration = CommandConfiguration(abstract: "Make an archived state live, now or at the next boot.")
         @OptionGroup var options: RootOptions
         @Argument var state: Int64
+        @Flag(help: "Boot the state next and make it live once it has booted well (conary boot mark-good).") var nextBoot = false
 
         func run() throws {
             let root = try options.open()
+            if nextBoot {
+                try root.activateAtNextBoot(state)
+                return print("State \(state) boots next and becomes live once it has booted well.")
+            }
             let (activated, seconds) = try timed { try root.activate(state, command: options.command) }
             print("State \(activated.id) is active (\(activated.summary)) in \(Output.seconds(seconds)).")
         }

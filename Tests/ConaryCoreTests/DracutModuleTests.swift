@@ -149,4 +149,42 @@ final class DracutModuleTests: XCTestCase {
         XCTAssertEqual(readFile(root.root + "/usr/.conary-state")?.trimmingCharacters(in: .whitespacesAndNewlines), "4")
         XCTAssertEqual(try runTool(root.conary, ["--root", root.root, "verify"]).status, 0)
     }
+
+    /// `state activate N --next-boot`: N boots by default; once it has booted (its archived
+    /// tree mounted on /usr) and is marked good, it is the live state. A request for a state
+    /// that did not boot is dropped.
+    func testActivateAtNextBootFinishesWhenThatStateBootsWell() throws {
+        let root = try rootWithStates([])
+        try FileManager.default.createDirectory(atPath: root.root + "/boot/loader/entries", withIntermediateDirectories: true)
+        let kernel = try scratch.tree("kernel", ["usr/lib/modules/6.1/vmlinuz": "kernel"])
+        XCTAssertEqual(try runTool(root.conary, ["--root", root.root, "commit", kernel, "--name", "kernel", "--version", "1"]).status, 0)
+        for name in ["kernel", "a", "b"] { XCTAssertEqual(try runTool(root.conary, ["--root", root.root, "install", name]).status, 0) }
+        XCTAssertEqual(try runTool(root.conary, ["--root", root.root, "state", "activate", "1", "--next-boot"]).status, 0)
+        XCTAssertEqual(readFile(root.root + "/usr/.conary-state")?.trimmingCharacters(in: .whitespacesAndNewlines), "3", "nothing switches live")
+        XCTAssertEqual(readFile(root.root + "/boot/loader/loader.conf"), "default conary-1.conf\n")
+
+        let output = try asBooted(root, """
+            mount --bind "$R/conary/states/1/usr" "$R/usr" && mount -o remount,bind,ro "$R/usr" || exit 9
+            "$C" --root "$R" boot mark-good --state 1 2>&1; echo "good $?"
+            echo "marker $(cat "$R/usr/.conary-state")"
+            if touch "$R/usr/probe" 2>/dev/null; then echo writable; else echo read-only; fi
+            """)
+        for line in ["State 1 booted well and is now the live state.", "good 0", "marker 1", "read-only"] {
+            XCTAssertTrue(output.contains(line + "\n"), "\(line) not in: \(output)")
+        }
+        XCTAssertEqual(readFile(root.root + "/usr/.conary-state")?.trimmingCharacters(in: .whitespacesAndNewlines), "1")
+        XCTAssertEqual(readFile(root.root + "/boot/loader/loader.conf"), "default conary-1.conf\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.root + "/conary/next-boot"))
+        XCTAssertEqual(try runTool(root.conary, ["--root", root.root, "verify"]).status, 0)
+
+        // State 3 was to become live, but state 1 (live) booted: the request is dropped.
+        XCTAssertEqual(try runTool(root.conary, ["--root", root.root, "state", "activate", "3", "--next-boot"]).status, 0)
+        let dropped = try asBooted(root, """
+            mount --bind "$R/usr" "$R/usr" && mount -o remount,bind,ro "$R/usr" || exit 9
+            "$C" --root "$R" boot mark-good --state 1 2>&1; echo "good $?"
+            """)
+        XCTAssertTrue(dropped.contains("State 3 was to become live at this boot, but state 1 booted; the switch is dropped."), dropped)
+        XCTAssertEqual(readFile(root.root + "/boot/loader/loader.conf"), "default conary-1.conf\n", "the default follows the live state again")
+        XCTAssertEqual(readFile(root.root + "/usr/.conary-state")?.trimmingCharacters(in: .whitespacesAndNewlines), "1")
+    }
 }

@@ -68,8 +68,9 @@ extension ConaryRoot {
     }
 
     /// Marks the booted state's entry good: drops the try counters from its file name, as
-    /// systemd-bless-boot does, so the boot loader stops counting. The state comes from
-    /// `conary.state=N` on the kernel command line unless given.
+    /// systemd-bless-boot does, so the boot loader stops counting, and finishes a pending
+    /// `state activate N --next-boot`. The state comes from `conary.state=N` on the kernel
+    /// command line unless given.
     @discardableResult
     public func markBootGood(state given: Int64? = nil, commandLine: String = "/proc/cmdline") throws -> String {
         let boot = bootDirectory
@@ -90,6 +91,7 @@ extension ConaryRoot {
             try sys("Renaming", entry.fileName, rename(boot.entriesPath + "/" + entry.fileName, boot.entriesPath + "/" + good))
             try Descriptor.directory(boot.entriesPath).sync()
         }
+        try finishNextBootActivation(booted: state)
         return good
     }
 

@@ -1,0 +1,40 @@
+import Foundation
+
+/// `conary state activate N --next-boot`: the switch to N happens through a reboot instead of
+/// live. N becomes the default boot entry; when the system has booted N (the dracut module
+/// mounts its archived tree), `conary boot mark-good` makes N the live state. If another
+/// state boots instead (N ran out of tries), the request is dropped.
+extension ConaryRoot {
+    private var nextBootFile: String { (path == "/" ? "" : path) + "/conary/next-boot" }
+
+    public func activateAtNextBoot(_ id: Int64) throws {
+        let target = try database.read { try Catalog.state(id, db: $0) }
+        switch target.status {
+        case .active: throw ConaryError.alreadyActive(id)
+        case .pruned: throw ConaryError.stateUnavailable(id, reason: "it was pruned")
+        case .pending: throw ConaryError.stateUnavailable(id, reason: "it was never completed")
+        case .archived: break
+        }
+        try setDefaultBootState(id)
+        let conary = try Descriptor.directory((path == "/" ? "" : path) + "/conary")
+        try FileSystem.writeAtomically("\(id)\n", to: "next-boot", relativeTo: conary.fd)
+    }
+
+    /// The state waiting to become live at its first good boot, if any.
+    public func pendingNextBoot() throws -> Int64? {
+        try FileSystem.readSmallFile(nextBootFile).flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    /// Called once state `booted` has booted well: finishes or drops a next-boot switch.
+    func finishNextBootActivation(booted: Int64) throws {
+        guard let pending = try pendingNextBoot() else { return }
+        if pending == booted, try database.read({ try Catalog.state(booted, db: $0) }).status == .archived {
+            try activate(booted, command: "conary boot mark-good")
+            log("State \(booted) booted well and is now the live state.")
+        } else if pending != booted {
+            log("State \(pending) was to become live at this boot, but state \(booted) booted; the switch is dropped.")
+        }
+        try FileSystem.removeTree(nextBootFile)
+        try setDefaultBootState(nil)
+    }
+}
