@@ -129,6 +129,19 @@ final class DracutModuleTests: XCTestCase {
         XCTAssertEqual(try runTool(root.conary, ["--root", root.root, "verify"]).status, 0)
     }
 
+    /// A separate filesystem on /usr is not the boot's bind mount: Conary leaves it mounted
+    /// and refuses to swap across filesystems.
+    func testASeparateFilesystemOnUsrIsNotDetached() throws {
+        let root = try rootWithStates(["a"])
+        let output = try asBooted(root, """
+            mount -t tmpfs conary-test "$R/usr" || exit 9
+            "$C" --root "$R" install b 2>&1; echo "install $?"
+            findmnt -n -o FSTYPE "$R/usr"
+            """)
+        XCTAssertTrue(output.contains("install 1\n") && output.contains("tmpfs\n"), output)
+        XCTAssertEqual(readFile(root.root + "/usr/.conary-state")?.trimmingCharacters(in: .whitespacesAndNewlines), "1")
+    }
+
     /// Booted into archived state 1 while 3 is live: changes are refused until 1 is made live,
     /// and a prune keeps the tree the system runs from.
     func testABootIntoAnArchivedStateMakesItLiveBeforeChanging() throws {

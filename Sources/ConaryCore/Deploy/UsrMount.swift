@@ -15,10 +15,12 @@ final class UsrMount {
     private let usr: String
     private let host: Descriptor
 
-    /// Nil when nothing is mounted on `<root>/usr`.
+    /// Nil unless `<root>/usr` is a bind mount from the root's own filesystem; a separate
+    /// filesystem on /usr is not Conary's to detach (the swap refuses it later).
     static func detachIfMounted(rootPath: String) throws -> UsrMount? {
         let usr = (rootPath == "/" ? "" : rootPath) + "/usr"
-        guard FileSystem.isMountPoint(usr) else { return nil }
+        guard FileSystem.isMountPoint(usr), let mounted = FileSystem.lstat(usr), let root = FileSystem.lstat(rootPath),
+              mounted.st_dev == root.st_dev else { return nil }
         return try UsrMount(rootPath: rootPath, usr: usr)
     }
 
