@@ -29,15 +29,14 @@ final class SolverPool {
 
     func name(_ text: String) -> Id { pool_str2id(pool, text, 1) }
 
+    /// The bounds a run of rungs needs (VersionLadder turns strict operators into these).
     enum Bound {
-        case equal, atLeast, atMost, greater, less
+        case equal, atLeast, atMost
         var flags: Int32 {
             switch self {
             case .equal: return REL_EQ
             case .atLeast: return REL_GT | REL_EQ
             case .atMost: return REL_LT | REL_EQ
-            case .greater: return REL_GT
-            case .less: return REL_LT
             }
         }
     }
