@@ -25,6 +25,17 @@ enum DebControl {
         return fields
     }
 
+    /// The relation fields of a control paragraph (or a Packages index entry) and what they mean.
+    static let relationFields: [(field: String, relation: Dependency.Relation)] = [
+        ("pre-depends", .preRequires), ("depends", .requires), ("recommends", .recommends), ("provides", .provides),
+        ("conflicts", .conflicts), ("breaks", .breaks), ("replaces", .replaces),
+    ]
+
+    /// Every relation of a parsed paragraph (keys lowercased, as `fields` returns them).
+    static func dependencies(from fields: [String: String]) -> [Dependency] {
+        relationFields.flatMap { field, relation in fields[field].map { relations($0, as: relation) } ?? [] }
+    }
+
     /// Parses "a (>= 1) | b, c:any [amd64] <!nocheck>" into dependencies; alternatives share a
     /// number. The name ends at the first "(", "[" or "<"; only a "(…)" right after it is a
     /// version constraint, so qualifiers never eat into one.

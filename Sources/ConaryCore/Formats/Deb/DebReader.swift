@@ -74,13 +74,7 @@ enum DebReader {
                                        summary: control.fields["description"]?.split(separator: "\n").first.map(String.init),
                                        url: control.fields["homepage"], format: "deb", scriptlets: control.scriptlets)
         manifest.flavor = Flavor.architecture(manifest.arch)
-        let relationFields: [(String, Dependency.Relation)] = [
-            ("pre-depends", .preRequires), ("depends", .requires), ("recommends", .recommends), ("provides", .provides),
-            ("conflicts", .conflicts), ("breaks", .breaks), ("replaces", .replaces),
-        ]
-        for (field, relation) in relationFields {
-            if let text = control.fields[field] { manifest.dependencies += DebControl.relations(text, as: relation) }
-        }
+        manifest.dependencies = DebControl.dependencies(from: control.fields)
 
         var payload = PayloadReader(display: display, intake: intake, limits: limits, packageSize: packageSize)
         while let entry = try archive.next() {

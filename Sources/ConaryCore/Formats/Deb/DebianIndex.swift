@@ -19,15 +19,7 @@ struct DebianIndex {
         var relations: [Dependency] { DebianIndex.relations(relationFields) }
     }
 
-    private static let relationKinds: [(String, Dependency.Relation)] = [
-        ("pre-depends", .preRequires), ("depends", .requires), ("provides", .provides), ("conflicts", .conflicts),
-        ("breaks", .breaks), ("replaces", .replaces),
-    ]
-
-    static func relations(_ fields: String) -> [Dependency] {
-        let parsed = DebControl.fields(fields)
-        return relationKinds.flatMap { key, relation in parsed[key].map { DebControl.relations($0, as: relation) } ?? [] }
-    }
+    static func relations(_ fields: String) -> [Dependency] { DebControl.dependencies(from: DebControl.fields(fields)) }
 
     /// The index files a repository folder may hold, preferred first.
     static let names = ["Packages.xz", "Packages.gz", "Packages.lz4", "Packages"]
@@ -85,7 +77,7 @@ struct DebianIndex {
         guard !filename.hasPrefix("/"), !filename.split(separator: "/").contains("..") else {
             throw PackageError.unsafeEntry(display, filename, "points outside the repository")
         }
-        let relationFields = relationKinds.compactMap { key, _ in
+        let relationFields = DebControl.relationFields.compactMap { key, _ in
             fields[key].map { "\(key): \($0.replacingOccurrences(of: "\n", with: " "))" }
         }.joined(separator: "\n")
         return Entry(name: name, version: try required("version"), architecture: fields["architecture"] ?? "all",
