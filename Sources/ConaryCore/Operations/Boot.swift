@@ -11,8 +11,7 @@ extension ConaryRoot {
     /// The kernel command line of every entry before `conary.state=N`:
     /// <root>/conary/kernel-options (one line, e.g. "root=/dev/vda ro console=ttyS0"), else "ro".
     func kernelOptions() throws -> String {
-        let file = (path == "/" ? "" : path) + "/conary/kernel-options"
-        let text = try FileSystem.readSmallFile(file)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let text = try setting("kernel-options") ?? ""
         return text.isEmpty ? "ro" : text
     }
 
@@ -26,6 +25,15 @@ extension ConaryRoot {
             if required { throw ConaryError.invalidArgument(Self.unmanaged(boot)) }
             return []
         }
+        let (entries, active) = try bootableEntries()
+        // The default is the state chosen with `boot set-default` while it has an entry, else the active one.
+        let chosen = try setting("boot-default").flatMap { Int64($0) }.flatMap { id in entries.contains { $0.entry.state == id } ? id : nil }
+        try boot.synchronize(entries, defaultState: chosen ?? (entries.contains { $0.entry.state == active } ? active : nil), store: store)
+        return entries.map(\.entry)
+    }
+
+    /// The entry (with its kernel) of every kept state that has a kernel, and the active state.
+    private func bootableEntries() throws -> (entries: [(entry: BootEntry, kernel: StateKernel)], active: Int64?) {
         let options = try kernelOptions()
         let (states, kernels) = try database.read { db in
             (try SystemState.filter([StateStatus.active.rawValue, StateStatus.archived.rawValue].contains(Column("status")))
@@ -39,31 +47,17 @@ extension ConaryRoot {
                                   initrd: kernel.initrdSHA256.map { "/conary/\($0)/initrd" }, options: "\(options) conary.state=\(state.id)")
             return (entry, kernel)
         }
-        // The default is the state chosen with `boot set-default` while it has an entry, else the active one.
-        let chosen = try chosenDefault().flatMap { id in entries.contains { $0.entry.state == id } ? id : nil }
-        let active = states.first { $0.status == .active }?.id
-        try boot.synchronize(entries, defaultState: chosen ?? (entries.contains { $0.entry.state == active } ? active : nil), store: store)
-        return entries.map(\.entry)
-    }
-
-    private var chosenDefaultFile: String { (path == "/" ? "" : path) + "/conary/boot-default" }
-
-    private func chosenDefault() throws -> Int64? {
-        try FileSystem.readSmallFile(chosenDefaultFile).flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        return (entries, states.first { $0.status == .active }?.id)
     }
 
     /// Makes state `id` the default boot entry until it is pruned or another is chosen; nil
     /// lets the default follow the active state again.
     public func setDefaultBootState(_ id: Int64?) throws {
-        if let id {
-            guard try synchronizeBootEntries(required: true).contains(where: { $0.state == id }) else {
-                throw ConaryError.invalidArgument("State \(id) has no boot entry (it has no kernel, or it was pruned).")
-            }
-            let conary = try Descriptor.directory((path == "/" ? "" : path) + "/conary")
-            try FileSystem.writeAtomically("\(id)\n", to: "boot-default", relativeTo: conary.fd)
-        } else {
-            try FileSystem.removeTree(chosenDefaultFile)
+        guard bootDirectory.isManaged else { throw ConaryError.invalidArgument(Self.unmanaged(bootDirectory)) }
+        if let id, try !bootableEntries().entries.contains(where: { $0.entry.state == id }) {
+            throw ConaryError.invalidArgument("State \(id) has no boot entry (it has no kernel, or it was pruned).")
         }
+        try setSetting("boot-default", to: id.map(String.init))
         try synchronizeBootEntries(required: true)
     }
 

@@ -5,6 +5,8 @@ import GRDB
 /// interrupted changeset, with its database, store and state trees at hand.
 public final class ConaryRoot {
     public let path: String
+    /// <root>/conary: the database, the store, the state trees and Conary's settings.
+    let conaryPath: String
     public let database: StateDatabase
     public let store: ObjectStore
     let trees: StateTrees
@@ -25,6 +27,7 @@ public final class ConaryRoot {
             throw ConaryError.rootMissing(path)
         }
         let conaryPath = path == "/" ? "/conary" : path + "/conary"
+        self.conaryPath = conaryPath
         if !FileSystem.exists(conaryPath + "/conary.db") && !create { throw ConaryError.notInitialized(path) }
         // Before any descriptor into the root is opened: they must see the physical tree.
         usrMount = try UsrMount.detachIfMounted(rootPath: path)
@@ -40,6 +43,18 @@ public final class ConaryRoot {
     }
 
     // MARK: Shared helpers
+
+    /// A one-line setting or marker in <root>/conary/<name>, trimmed; nil when there is none.
+    func setting(_ name: String) throws -> String? {
+        try FileSystem.readSmallFile(conaryPath + "/" + name)?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Writes <root>/conary/<name> atomically, or removes it for nil.
+    func setSetting(_ name: String, to value: String?) throws {
+        guard let value else { return try FileSystem.removeTree(conaryPath + "/" + name) }
+        let conary = try Descriptor.directory(conaryPath)
+        try FileSystem.writeAtomically(value + "\n", to: name, relativeTo: conary.fd)
+    }
 
     func activeState() throws -> SystemState? {
         try database.read { try Catalog.activeState(db: $0) }
@@ -89,7 +104,7 @@ public final class ConaryRoot {
     }
 
     /// <root>/conary/trusted-keys/<id>.pub: the CCS signing keys this root accepts.
-    private var trustedKeyDirectory: String { (path == "/" ? "" : path) + "/conary/trusted-keys" }
+    private var trustedKeyDirectory: String { conaryPath + "/trusted-keys" }
 
     public func trustedKeys() throws -> Set<String> {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: trustedKeyDirectory) else { return [] }

@@ -22,7 +22,7 @@ extension ConaryRoot {
     /// and imports them all or none. The folder is gone afterwards, whatever happens.
     func fetch(_ downloads: [PackageDownload]) throws -> [Trove] {
         guard !downloads.isEmpty else { return [] }
-        let directory = (path == "/" ? "" : path) + "/conary/" + Self.downloadFolder
+        let directory = conaryPath + "/" + Self.downloadFolder
         try? FileSystem.removeTree(directory)
         try FileSystem.makeDirectory(directory, mode: 0o700)
         defer { try? FileSystem.removeTree(directory) }

@@ -5,8 +5,6 @@ import Foundation
 /// mounts its archived tree), `conary boot mark-good` makes N the live state. If another
 /// state boots instead (N ran out of tries), the request is dropped.
 extension ConaryRoot {
-    private var nextBootFile: String { (path == "/" ? "" : path) + "/conary/next-boot" }
-
     public func activateAtNextBoot(_ id: Int64) throws {
         let target = try database.read { try Catalog.state(id, db: $0) }
         switch target.status {
@@ -16,13 +14,12 @@ extension ConaryRoot {
         case .archived: break
         }
         try setDefaultBootState(id)
-        let conary = try Descriptor.directory((path == "/" ? "" : path) + "/conary")
-        try FileSystem.writeAtomically("\(id)\n", to: "next-boot", relativeTo: conary.fd)
+        try setSetting("next-boot", to: String(id))
     }
 
     /// The state waiting to become live at its first good boot, if any.
     public func pendingNextBoot() throws -> Int64? {
-        try FileSystem.readSmallFile(nextBootFile).flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        try setting("next-boot").flatMap { Int64($0) }
     }
 
     /// Called once state `booted` has booted well: finishes or drops a next-boot switch.
@@ -34,7 +31,7 @@ extension ConaryRoot {
         } else if pending != booted {
             log("State \(pending) was to become live at this boot, but state \(booted) booted; the switch is dropped.")
         }
-        try FileSystem.removeTree(nextBootFile)
+        try setSetting("next-boot", to: nil)
         try setDefaultBootState(nil)
     }
 }

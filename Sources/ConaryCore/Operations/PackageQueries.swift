@@ -52,7 +52,7 @@ extension ConaryRoot {
     /// <root>/conary/system-flavor if it exists (one line, e.g. "~ssl,!debug is: x86_64"),
     /// otherwise this machine's instruction sets.
     public func systemFlavor() throws -> Flavor {
-        let file = (path == "/" ? "" : path) + "/conary/system-flavor"
+        let file = conaryPath + "/system-flavor"
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return .host }
         return try Flavor(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
