@@ -49,13 +49,11 @@ extension ConaryRoot {
         let input = try Descriptor.open(source, flags: O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard try input.stat().st_size == download.size else { throw mismatch("size") }
         let output = try Descriptor.open(target, flags: O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600)
+        // Hashed as it is copied, so the copy that gets imported is the one that was checked.
         let copied = try Hashing.stream(reading: { chunk in
-            let count = try sys("Reading", source, Int32(truncatingIfNeeded: read(input.fd, chunk.baseAddress, chunk.count)))
-            var written = 0
-            while written < count {
-                written += Int(try sys("Writing", target, Int32(truncatingIfNeeded: write(output.fd, chunk.baseAddress! + written, Int(count) - written))))
-            }
-            return Int(count)
+            let count = Int(try sys("Reading", source, Int32(truncatingIfNeeded: read(input.fd, chunk.baseAddress, chunk.count))))
+            try FileCopy.write(output.fd, UnsafeRawBufferPointer(rebasing: chunk[0..<count]), path: target)
+            return count
         }, buffer: buffer.pointer)
         guard copied.size == download.size else { throw mismatch("size") }
         guard copied.sha256 == download.sha256 else { throw mismatch("SHA-256") }
