@@ -134,7 +134,7 @@ extension ConaryRoot {
     /// one component) meets, versions compared.
     public func reverseDependencies(_ name: String) throws -> [Trove] {
         let target = try installedTrove(name)
-        let resolver = try installedResolver(try installedTroves())
+        let resolver = try installedResolvers([try installedTroves()])[0]
         guard let unit = resolver.units.indices.first(where: { resolver.units[$0].troves.contains { $0.id == target.id } }) else { return [] }
         return resolver.dependants(of: unit, among: Set(resolver.units.indices)).compactMap { resolver.units[$0].troves.first }
     }
@@ -151,17 +151,16 @@ extension ConaryRoot {
     /// Troves of `after` with a requirement that `before` met and `after` does not, each with
     /// that requirement as the package wrote it.
     func breakage(from before: [Trove], to after: [Trove]) throws -> [(trove: Trove, relation: String)] {
-        func unmet(_ members: [Trove]) throws -> [(trove: Trove, relation: String)] {
-            let resolver = try installedResolver(members)
-            return resolver.unmet(among: Set(resolver.units.indices)).map { (resolver.units[$0.unit].troves[0], $0.relation) }
+        let unmet = try installedResolvers([before, after]).map { resolver in
+            resolver.unmet(among: Set(resolver.units.indices)).map { (trove: resolver.units[$0.unit].troves[0], relation: $0.relation) }
         }
-        let already = Set(try unmet(before).map { "\($0.trove.id!) \($0.relation)" })
-        return try unmet(after).filter { !already.contains("\($0.trove.id!) \($0.relation)") }
+        let already = Set(unmet[0].map { "\($0.trove.id!) \($0.relation)" })
+        return unmet[1].filter { !already.contains("\($0.trove.id!) \($0.relation)") }
     }
 
-    /// A resolver over `members` alone, for questions about what they need of each other.
-    private func installedResolver(_ members: [Trove]) throws -> Resolver {
-        Resolver(try database.read { try ResolverUniverse.load(active: members, everyDerived: true, layout: layout, db: $0) })
+    /// One resolver per set of troves, over that set alone.
+    private func installedResolvers(_ sets: [[Trove]]) throws -> [Resolver] {
+        try database.read { try ResolverUniverse.installedOnly(sets, layout: layout, db: $0) }.map(Resolver.init)
     }
 
     private func fileInfo(_ entry: FileEntry, trove: String) -> FileInfo {

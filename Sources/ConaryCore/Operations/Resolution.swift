@@ -17,10 +17,7 @@ struct ResolutionContext {
         var universe = try root.database.read {
             try ResolverUniverse.load(active: members, requested: requested, store: withStore ? system : nil, layout: root.layout, db: $0)
         }
-        if !resolving {
-            for index in universe.installed.indices { universe.installed[index].dropRelationsForNoDeps() }
-            for index in universe.available.indices { universe.available[index].dropRelationsForNoDeps() }
-        }
+        if !resolving { universe.dropRelationsForNoDeps() }
         resolver = Resolver(universe)
         reasons = try active.map { state in try root.database.read { try Catalog.reasons(ofState: state.id, db: $0) } } ?? [:]
         pinned = try root.pinnedNames()

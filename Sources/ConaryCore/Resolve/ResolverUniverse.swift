@@ -10,18 +10,11 @@ struct ResolverUniverse {
     /// `store` offers the store's troves that fit that system flavor (nil: the active troves
     /// alone). `requested` are troves named by the user: a component becomes a unit of its
     /// own, and an explicitly chosen flavor is offered even when another flavor scores better.
-    /// `everyDerived` counts the sonames every package's files need (see ResolverUnit.absorb).
-    static func load(active: [Trove], requested: [Trove] = [], store system: Flavor? = nil, everyDerived: Bool = false,
+    static func load(active: [Trove], requested: [Trove] = [], store system: Flavor? = nil,
                      layout: RootLayout, db: Database) throws -> ResolverUniverse {
-        let catalog = try StoreCatalog(db: db, everyDerived: everyDerived)
-        var universe = ResolverUniverse()
+        let catalog = try StoreCatalog(db: db, everyDerived: false)
+        var universe = ResolverUniverse(installed: installedUnits(active, catalog: catalog))
         let activeIDs = Set(active.compactMap(\.id))
-        let activePackages = Set(active.filter { $0.kind != "component" }.compactMap(\.id))
-        for trove in active {
-            if trove.kind == "component", let parent = catalog.parent[trove.id!], activePackages.contains(parent) { continue }
-            let members = trove.kind == "component" ? [trove] : [trove] + catalog.components(of: trove).filter { activeIDs.contains($0.id!) }
-            universe.installed.append(catalog.unit(trove, members: members))
-        }
         var offered = Set<Int64>()
         // An installed flavor was chosen once (tool[ssl]); its updates keep it.
         let affinity = try Dictionary(active.filter { $0.kind != "component" && !$0.flavor.isEmpty }.map { ($0.name, try Flavor($0.flavor)) },
@@ -69,6 +62,36 @@ struct ResolverUniverse {
                                             spec: "\(name)=\(version)")
             return unit
         }
+    }
+
+    /// One universe of installed units alone per set of troves (for questions about what
+    /// they need of each other), with the sonames every package's files need counted (see
+    /// ResolverUnit.absorb), the store read once.
+    static func installedOnly(_ sets: [[Trove]], layout: RootLayout, db: Database) throws -> [ResolverUniverse] {
+        let catalog = try StoreCatalog(db: db, everyDerived: true)
+        return try sets.map { troves in
+            var universe = ResolverUniverse(installed: installedUnits(troves, catalog: catalog))
+            try universe.addFileProvides(layout: layout, db: db, catalog: catalog)
+            return universe
+        }
+    }
+
+    /// A package with its installed components, or a component installed on its own, each
+    /// as one unit.
+    private static func installedUnits(_ active: [Trove], catalog: StoreCatalog) -> [ResolverUnit] {
+        let activeIDs = Set(active.compactMap(\.id))
+        let activePackages = Set(active.filter { $0.kind != "component" }.compactMap(\.id))
+        return active.compactMap { trove in
+            if trove.kind == "component", let parent = catalog.parent[trove.id!], activePackages.contains(parent) { return nil }
+            let members = trove.kind == "component" ? [trove] : [trove] + catalog.components(of: trove).filter { activeIDs.contains($0.id!) }
+            return catalog.unit(trove, members: members)
+        }
+    }
+
+    /// `install --no-deps`: every unit without its requirements and conflicts.
+    mutating func dropRelationsForNoDeps() {
+        for index in installed.indices { installed[index].dropRelationsForNoDeps() }
+        for index in available.indices { available[index].dropRelationsForNoDeps() }
     }
 
     /// Per name and version, the flavor that scores best on this system, with the flavor a
