@@ -37,17 +37,9 @@ final class DracutModuleTests: XCTestCase {
             if touch "$NEWROOT/usr/probe" 2>/dev/null; then rm "$NEWROOT/usr/probe"; echo writable; else echo read-only; fi
             cat "$T/kmsg"
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        process.arguments = ["--mount", "--propagation", "private", "sh", "-c", script]
-        process.environment = ["T": scratch.base, "CMDLINE": commandLine, "HOOK": packageRoot + "/dracut/90conary/conary-state.sh",
-                               "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, output)
+        let (status, output) = try inPrivateMounts(script, ["T": scratch.base, "CMDLINE": commandLine,
+                                                            "HOOK": packageRoot + "/dracut/90conary/conary-state.sh"])
+        XCTAssertEqual(status, 0, output)
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard lines.count >= 2 else {
             XCTFail("the hook printed too little: \(output)")
@@ -98,16 +90,13 @@ final class DracutModuleTests: XCTestCase {
 
     /// Runs `script` as the booted system would, in its own mount namespace ($R root, $C conary).
     private func asBooted(_ root: (root: String, conary: String), _ script: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        process.arguments = ["--mount", "--propagation", "private", "sh", "-c", script]
-        process.environment = ["R": root.root, "C": root.conary, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return output
+        try inPrivateMounts(script, ["R": root.root, "C": root.conary]).output
+    }
+
+    /// `sh -c script` in a mount namespace of its own, so its mounts end with it.
+    private func inPrivateMounts(_ script: String, _ variables: [String: String]) throws -> (status: Int32, output: String) {
+        try runTool("unshare", ["--mount", "--propagation", "private", "sh", "-c", script],
+                    environment: variables.merging(["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]) { own, _ in own })
     }
 
     /// Booted with the live tree bound read-only on /usr: Conary works on the tree underneath

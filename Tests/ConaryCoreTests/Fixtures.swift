@@ -75,12 +75,14 @@ func requireRoot() throws {
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent().path
 
-/// Runs a program found on PATH and returns its exit status and standard output.
+/// Runs a program found on PATH (in `environment`, when one is given instead of the test's)
+/// and returns its exit status and standard output.
 @discardableResult
-func runTool(_ command: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+func runTool(_ command: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = [command] + arguments
+    if let environment { process.environment = environment }
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = FileHandle.nullDevice
