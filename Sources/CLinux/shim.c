@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -71,4 +72,17 @@ int conary_rebind_read_only(int nsfd, const char *const *detach, int count, cons
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
     errno = WIFEXITED(status) ? WEXITSTATUS(status) : ECHILD;
     return -1;
+}
+
+/* From <linux/fs.h>, which clashes with <sys/mount.h> in glibc 2.36. The kernel reads an int. */
+#define CONARY_FS_IOC_GETFLAGS _IOR('f', 1, long)
+#define CONARY_FS_IOC_SETFLAGS _IOW('f', 2, long)
+#define CONARY_FS_IMMUTABLE_FL 0x00000010
+
+int conary_clear_immutable(int fd) {
+    int flags;
+    if (ioctl(fd, CONARY_FS_IOC_GETFLAGS, &flags) != 0) return -1;
+    if (!(flags & CONARY_FS_IMMUTABLE_FL)) return 0;
+    flags &= ~CONARY_FS_IMMUTABLE_FL;
+    return ioctl(fd, CONARY_FS_IOC_SETFLAGS, &flags);
 }

@@ -4,7 +4,7 @@ import ConaryCore
 struct BootCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "boot", abstract: "Boot Loader Specification entries for the states (ROOT/boot/loader/entries).",
-        subcommands: [List.self, Sync.self, SetDefault.self, MarkGood.self])
+        subcommands: [List.self, Sync.self, SetDefault.self, Next.self, MarkGood.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List Conary's boot entries; * marks the default.")
@@ -41,6 +41,17 @@ struct BootCommand: ParsableCommand {
         func run() throws {
             try options.open().setDefaultBootState(state)
             print(state.map { "State \($0) boots by default." } ?? "The default boot entry follows the active state.")
+        }
+    }
+
+    struct Next: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Boot state N at the next boot only; the default stays.")
+        @OptionGroup var options: RootOptions
+        @Argument(help: "A state with a boot entry.") var state: Int64
+
+        func run() throws {
+            let how = try options.open().bootNextOnce(state)
+            print("State \(state) boots at the next boot only (\(how)).")
         }
     }
 

@@ -124,6 +124,47 @@ final class BootEntryTests: XCTestCase {
         }
     }
 
+    /// `boot next N` through systemd-boot's EFI variable, through GRUB's grubenv, or a clear refusal.
+    func testBootingAStateOnceThroughEitherBootLoader() throws {
+        let root = try managedRoot()
+        _ = try root.commit(directory: try scratch.tree("k", ["usr/lib/modules/6.1/vmlinuz": "k"]), name: "kernel", version: "1")
+        _ = try root.commit(directory: try scratch.tree("t", ["usr/bin/t": "t"]), name: "tool", version: "1")
+        try root.install(["kernel"], command: "t")
+        try root.install(["tool"], command: "t")
+        let efivars = scratch.base + "/efivars"
+        try FileManager.default.createDirectory(atPath: efivars, withIntermediateDirectories: true)
+
+        // Neither boot loader: nothing is written and the user hears why.
+        XCTAssertThrowsError(try root.bootNextOnce(1, efiVariables: efivars)) { error in
+            XCTAssertTrue("\(error)".contains("Neither systemd-boot"), "\(error)")
+        }
+        XCTAssertThrowsError(try root.bootNextOnce(7, efiVariables: efivars)) { error in
+            XCTAssertTrue("\(error)".contains("State 7 has no boot entry"), "\(error)")
+        }
+
+        // GRUB: next_entry is the entry's blscfg id; the other variables and the 1024-byte block stay.
+        let grubenv = root.path + "/boot/grub/grubenv"
+        try FileManager.default.createDirectory(atPath: root.path + "/boot/grub", withIntermediateDirectories: true)
+        let block = GrubEnvironment.header + "boot_success=1\n"
+        try Data((block + String(repeating: "#", count: 1024 - block.utf8.count)).utf8).write(to: URL(fileURLWithPath: grubenv))
+        try root.bootNextOnce(1, efiVariables: efivars)
+        let env = try GrubEnvironment(path: grubenv).variables()
+        XCTAssertEqual(env.map { "\($0.name)=\($0.value)" }, ["boot_success=1", "next_entry=conary-1+3"])
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: grubenv)).count, 1024)
+        // saved_entry follows the default entry at the next synchronization.
+        try root.synchronizeBootEntries()
+        XCTAssertEqual(try GrubEnvironment(path: grubenv).variables().first { $0.name == "saved_entry" }?.value, "conary-2+3")
+
+        // systemd-boot started this boot (LoaderInfo): the one-shot EFI variable wins over GRUB,
+        // as attributes plus NUL-terminated UTF-16LE, and replaces an earlier value.
+        try Data([7, 0, 0, 0] + Array("s\0d\0\0\0".utf8)).write(to: URL(fileURLWithPath: efivars + "/LoaderInfo-\(LoaderVariables.vendor)"))
+        try root.bootNextOnce(2, efiVariables: efivars)
+        try root.bootNextOnce(1, efiVariables: efivars)
+        let oneShot = try Data(contentsOf: URL(fileURLWithPath: efivars + "/LoaderEntryOneShot-\(LoaderVariables.vendor)"))
+        XCTAssertEqual(Array(oneShot), [7, 0, 0, 0] + "conary-1.conf\0".utf16.flatMap { [UInt8($0 & 0xff), UInt8($0 >> 8)] })
+        XCTAssertEqual(try LoaderVariables(directory: efivars).read("LoaderEntryOneShot"), "conary-1.conf")
+    }
+
     func testAnUnmanagedBootDirectoryIsLeftAlone() throws {
         try requireRoot()
         let root = try ConaryRoot(path: try scratch.root(), create: true)

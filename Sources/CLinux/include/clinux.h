@@ -27,6 +27,9 @@ int conary_detach_mount(const char *path);
  * detaches whatever is mounted on each of `detach[0..count)`, then binds `usr` onto itself
  * read-only. Returns 0, or -1 with errno from the child. */
 int conary_rebind_read_only(int nsfd, const char *const *detach, int count, const char *usr);
+/* Clears FS_IMMUTABLE_FL (efivarfs sets it on most variables). 0, or -1 with errno
+ * (ENOTTY where the filesystem has no such flags). */
+int conary_clear_immutable(int fd);
 /* Kills the calling process with SIGKILL: a crash that runs no cleanup at all. */
 void conary_crash_now(void);
 

@@ -3,7 +3,8 @@ import Glibc
 
 /// The boot loader's directory (`<root>/boot`, or an ESP mounted there) as Conary keeps it:
 /// `loader/entries/conary-<N>.conf` per bootable state, each kernel and initramfs once per
-/// content hash under `conary/<sha256>/`, and the `default` line of `loader/loader.conf`.
+/// content hash under `conary/<sha256>/`, and the `default` line of `loader/loader.conf`
+/// (systemd-boot's) and `saved_entry` of `grub/grubenv` when GRUB is installed there.
 /// Every file is written to a temporary name, synced and renamed, so a crash leaves the old
 /// file or the new one. Conary manages a boot directory only once `loader/entries` exists.
 struct BootDirectory {
@@ -60,6 +61,11 @@ struct BootDirectory {
         }
         try setDefault(defaultState.map { "conary-\($0).conf" })
         try Descriptor.directory(entriesPath).sync()
+        if let grub = GrubEnvironment.find(inBoot: path) {
+            // blscfg's id is the current file name, counters and all.
+            let id = try defaultState.flatMap { try self.entries()[$0] }.map { String($0.fileName.dropLast(".conf".count)) }
+            if try grub.variables().first(where: { $0.name == "saved_entry" })?.value != id { try grub.set("saved_entry", to: id) }
+        }
     }
 
     /// Rewrites the `default` line of loader.conf (other lines stay); nil removes it.

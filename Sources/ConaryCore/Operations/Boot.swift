@@ -86,7 +86,34 @@ extension ConaryRoot {
             try Descriptor.directory(boot.entriesPath).sync()
         }
         try finishNextBootActivation(booted: state)
+        try synchronizeBootEntries()
         return good
+    }
+
+    /// `conary boot next N`: state N boots once, at the next boot only, through the boot
+    /// loader's own one-shot: systemd-boot's LoaderEntryOneShot EFI variable when systemd-boot
+    /// started the running system, else GRUB's next_entry. `efiVariables` defaults to the
+    /// firmware's (only for the running system's root). Returns what was set, for the user.
+    @discardableResult
+    public func bootNextOnce(_ state: Int64, efiVariables: String? = nil) throws -> String {
+        let boot = bootDirectory
+        guard boot.isManaged else { throw ConaryError.invalidArgument(Self.unmanaged(boot)) }
+        guard let entry = try boot.entries()[state] else {
+            throw ConaryError.invalidArgument("State \(state) has no boot entry (it has no kernel, or it was pruned).")
+        }
+        let variables = (efiVariables ?? (path == "/" ? "/sys/firmware/efi/efivars" : nil)).map(LoaderVariables.init)
+        if let variables, variables.bootedBySystemdBoot {
+            let id = "conary-\(state).conf"
+            try variables.write("LoaderEntryOneShot", id)
+            return "systemd-boot's LoaderEntryOneShot EFI variable is \(id)"
+        }
+        if let grub = GrubEnvironment.find(inBoot: boot.path) {
+            let id = String(entry.fileName.dropLast(".conf".count))
+            try grub.set("next_entry", to: id)
+            return "next_entry=\(id) in \(grub.path)"
+        }
+        throw ConaryError.invalidArgument(
+            "Neither systemd-boot (no LoaderInfo EFI variable) nor GRUB (no grubenv in \(boot.path)) can boot a state once; use conary boot set-default.")
     }
 
     /// After a state change: the system already runs the new state, so a failure to write its
