@@ -63,7 +63,9 @@ final class BootEntryTests: XCTestCase {
         XCTAssertTrue(first.contains("\nlinux /conary/\(kernelHash)/linux\ninitrd /conary/\(initrdHash)/initrd\n"), first)
         XCTAssertTrue(first.hasSuffix("\noptions root=/dev/vda ro console=ttyS0 conary.state=1\n"), first)
         XCTAssertEqual(readFile(root.path + "/boot/conary/\(kernelHash)/linux"), "kernel one")
-        XCTAssertEqual(readFile(root.path + "/boot/loader/loader.conf"), "default conary-1.conf\ntimeout 3\n")
+        XCTAssertTrue(first.contains("\nsort-key conary-0\n"), "the default state sorts first: \(first)")
+        XCTAssertEqual(readFile(root.path + "/boot/loader/loader.conf"), "default conary-*\ntimeout 3\n",
+                       "the first Conary entry in systemd-boot's order, so a state that used up its tries is passed over")
 
         // The boot loader counts a try down; a tool install (same kernel) keeps that counter,
         // adds state 2, and copies nothing new.
@@ -73,6 +75,8 @@ final class BootEntryTests: XCTestCase {
         XCTAssertEqual(try entries(root), ["conary-1+2-1.conf", "conary-2+3.conf", "debian.conf"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root.path + "/boot/conary").count, 2, "kernel and initrd, once each")
         XCTAssertEqual(try root.bootEntryFiles().filter(\.isDefault).map(\.state), [2])
+        XCTAssertTrue(readFile(root.path + "/boot/loader/entries/conary-1+2-1.conf")!.contains("\nsort-key conary-2\n"),
+                      "a state still counting tries sorts after the default and after states that booted well")
 
         // The Debian-style kernel lands in /usr/lib/modules/<version>/ and boots state 3.
         try root.install(["kernel=2"], command: "t")
@@ -118,6 +122,12 @@ final class BootEntryTests: XCTestCase {
         XCTAssertEqual(try entries(root), ["conary-1+3.conf", "conary-2.conf", "debian.conf"])
         try root.synchronizeBootEntries()
         XCTAssertEqual(try entries(root), ["conary-1+3.conf", "conary-2.conf", "debian.conf"], "a good entry stays uncounted")
+        // With state 1 preferred, state 2, which booted well, is the fallback systemd-boot takes
+        // once state 1 has used up its tries.
+        try root.setDefaultBootState(1)
+        XCTAssertTrue(readFile(folder + "conary-1+3.conf")!.contains("\nsort-key conary-0\n"))
+        XCTAssertTrue(readFile(folder + "conary-2.conf")!.contains("\nsort-key conary-1\n"))
+        try root.setDefaultBootState(nil)
         try Data("root=/dev/vda ro\n".utf8).write(to: URL(fileURLWithPath: cmdline))
         XCTAssertThrowsError(try root.markBootGood(commandLine: cmdline)) { error in
             XCTAssertTrue("\(error)".contains("names no conary.state=N"), "\(error)")
@@ -163,6 +173,27 @@ final class BootEntryTests: XCTestCase {
         let oneShot = try Data(contentsOf: URL(fileURLWithPath: efivars + "/LoaderEntryOneShot-\(LoaderVariables.vendor)"))
         XCTAssertEqual(Array(oneShot), [7, 0, 0, 0] + "conary-1.conf\0".utf16.flatMap { [UInt8($0 & 0xff), UInt8($0 >> 8)] })
         XCTAssertEqual(try LoaderVariables(directory: efivars).read("LoaderEntryOneShot"), "conary-1.conf")
+    }
+
+    /// conary/boot-tries sets the tries of new entries; 0 turns counting off; nonsense is refused.
+    func testBootTriesSetting() throws {
+        let root = try managedRoot()
+        _ = try root.commit(directory: try scratch.tree("k", ["usr/lib/kernel/6.5.0/vmlinuz": "k", "usr/lib/kernel/6.5.0/initrd": "i",
+                                                               "usr/lib/kernel/install.d/50-depmod.install": "#!/bin/sh\n"]),
+                            name: "kernel", version: "1")
+        _ = try root.commit(directory: try scratch.tree("t", ["usr/bin/t": "t"]), name: "tool", version: "1")
+        try Data("2\n".utf8).write(to: URL(fileURLWithPath: root.path + "/conary/boot-tries"))
+        try root.install(["kernel"], command: "t")
+        XCTAssertEqual(try entries(root), ["conary-1+2.conf", "debian.conf"])
+        let text = readFile(root.path + "/boot/loader/entries/conary-1+2.conf")!
+        XCTAssertTrue(text.contains("\nversion 6.5.0\n") && text.contains("/initrd\n"), "AerynOS's /usr/lib/kernel/<version>/ layout: \(text)")
+        try Data("0\n".utf8).write(to: URL(fileURLWithPath: root.path + "/conary/boot-tries"))
+        try root.install(["tool"], command: "t")
+        XCTAssertEqual(try entries(root), ["conary-1+2.conf", "conary-2.conf", "debian.conf"])
+        try Data("many\n".utf8).write(to: URL(fileURLWithPath: root.path + "/conary/boot-tries"))
+        XCTAssertThrowsError(try root.synchronizeBootEntries()) { error in
+            XCTAssertTrue("\(error)".contains("boot-tries must hold a number of tries from 0 to 99"), "\(error)")
+        }
     }
 
     func testAnUnmanagedBootDirectoryIsLeftAlone() throws {

@@ -9,8 +9,8 @@ import Glibc
 /// file or the new one. Conary manages a boot directory only once `loader/entries` exists.
 struct BootDirectory {
     let path: String
-    /// Tries a new state's entry gets before the boot loader gives up on it.
-    static let tries = 3
+    /// Tries a new state's entry gets before the boot loader gives up on it; 0 turns counting off.
+    var tries = 3
 
     var entriesPath: String { path + "/loader/entries" }
     var isManaged: Bool { FileSystem.lstat(entriesPath).map(FileSystem.isDirectory) ?? false }
@@ -41,15 +41,13 @@ struct BootDirectory {
         let existing = try self.entries()
         let wanted = Set(entries.map(\.entry.state))
         for (var entry, _) in entries {
-            if let current = existing[entry.state] {
-                // Keep the boot loader's counters; rewrite only what Conary says.
-                let counters = BootEntry.parse(fileName: current.fileName)!
-                entry.triesLeft = counters.triesLeft
-                entry.triesDone = counters.triesDone
-                if current.text == entry.text { continue }
-            } else {
-                entry.triesLeft = Self.tries
-            }
+            let current = existing[entry.state]
+            // Keep the boot loader's counters; an entry without them has booted well.
+            let counters = current.flatMap { BootEntry.parse(fileName: $0.fileName) } ?? (entry.state, tries > 0 ? tries : nil, 0)
+            entry.triesLeft = counters.triesLeft
+            entry.triesDone = counters.triesDone
+            entry.preference = entry.state == defaultState ? .preferred : entry.triesLeft == nil ? .bootedWell : .untried
+            if current?.text == entry.text { continue }
             try write(entry.text, to: entriesPath + "/" + entry.fileName)
         }
         for (state, current) in existing where !wanted.contains(state) {
@@ -59,7 +57,7 @@ struct BootDirectory {
         for name in try FileManager.default.contentsOfDirectory(atPath: images) where !used.contains(name) {
             try FileSystem.removeTree(images + "/" + name)
         }
-        try setDefault(defaultState.map { "conary-\($0).conf" })
+        try setDefault(entries.isEmpty ? nil : BootEntry.defaultPattern)
         try Descriptor.directory(entriesPath).sync()
         if let grub = GrubEnvironment.find(inBoot: path) {
             // blscfg's id is the current file name, counters and all.

@@ -15,6 +15,20 @@ public struct BootEntry: Equatable, Sendable {
     public var options: String
     public var triesLeft: Int?
     public var triesDone: Int = 0
+    public var preference = Preference.untried
+
+    /// loader.conf's `default`: systemd-boot boots the first entry in its own order that the
+    /// pattern matches, after moving entries that used up their tries to the end. An exact id
+    /// would pin a state even once it failed, so the pattern matches every Conary entry and the
+    /// sort key orders them: the preferred state, then states that booted well, then the rest
+    /// (each group newest kernel, then highest state, first).
+    public static let defaultPattern = "conary-*"
+
+    public enum Preference: Int, Sendable {
+        case preferred = 0, bootedWell, untried
+    }
+
+    var sortKey: String { "conary-\(preference.rawValue)" }
 
     /// The entry id boot loaders use: the file name without counters and ".conf".
     public var id: String { "conary-\(state)" }
@@ -25,10 +39,16 @@ public struct BootEntry: Equatable, Sendable {
     }
 
     public var text: String {
-        var lines = ["title \(title)", "version \(version)", "sort-key conary", "linux \(linux)"]
+        var lines = ["title \(title)", "version \(version)", "sort-key \(sortKey)", "linux \(linux)"]
         if let initrd { lines.append("initrd \(initrd)") }
         lines.append("options \(options)")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The preference an entry's text records (its sort key).
+    static func preference(inText text: String) -> Preference? {
+        text.split(separator: "\n").first { $0.hasPrefix("sort-key conary-") }
+            .flatMap { Int($0.dropFirst("sort-key conary-".count)) }.flatMap(Preference.init(rawValue:))
     }
 
     /// The state and counters of a file name Conary wrote: conary-7.conf, conary-7+3.conf,

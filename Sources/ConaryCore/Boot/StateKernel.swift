@@ -2,9 +2,9 @@ import Foundation
 import GRDB
 
 /// A kernel a state can boot: `/usr/lib/modules/<version>/vmlinuz` in its tree (where the
-/// layout also puts a Debian package's /boot/vmlinuz-<version>), with the initramfs shipped
-/// beside it as `initrd` if there is one. Recorded per state when the state is built, so boot
-/// entries never need a state's tree again.
+/// layout also puts a Debian package's /boot/vmlinuz-<version>) or `/usr/lib/kernel/<version>/vmlinuz`
+/// (AerynOS's place), with the initramfs shipped beside it as `initrd` if there is one.
+/// Recorded per state when the state is built, so boot entries never need a state's tree again.
 public struct StateKernel: Codable, FetchableRecord, PersistableRecord, Equatable, Sendable {
     public static let databaseTableName = "stateKernels"
     public var stateId: Int64
@@ -16,20 +16,23 @@ public struct StateKernel: Codable, FetchableRecord, PersistableRecord, Equatabl
     /// PRETTY_NAME (or NAME) of the state's /usr/lib/os-release, for the boot menu.
     public var osName: String
 
-    static let modules = "/usr/lib/modules"
+    /// Folders of `<version>/vmlinuz` kernels; for a version in both, the first wins.
+    static let kernelFolders = ["/usr/lib/modules", "/usr/lib/kernel"]
 
     /// The kernels in a state's tree, newest version first.
     static func find(in tree: ArenaTree, state: Int64, store: ObjectStore, db: Database) throws -> [StateKernel] {
-        guard let modules = tree.resolve(modules) else { return [] }
         let osName = try self.osName(in: tree, store: store)
-        var kernels: [StateKernel] = []
-        for (version, directory) in tree.nodes[Int(modules)].children {
-            guard let kernel = regularObject(tree, directory, "vmlinuz") else { continue }
-            let initrd = regularObject(tree, directory, "initrd")
-            kernels.append(StateKernel(stateId: state, version: version, kernelObject: kernel, kernelSHA256: try sha256(of: kernel, db: db),
-                                       initrdObject: initrd, initrdSHA256: try initrd.map { try sha256(of: $0, db: db) }, osName: osName))
+        var kernels: [String: StateKernel] = [:]
+        for folder in kernelFolders {
+            guard let folder = tree.resolve(folder) else { continue }
+            for (version, directory) in tree.nodes[Int(folder)].children where kernels[version] == nil {
+                guard let kernel = regularObject(tree, directory, "vmlinuz") else { continue }
+                let initrd = regularObject(tree, directory, "initrd")
+                kernels[version] = StateKernel(stateId: state, version: version, kernelObject: kernel, kernelSHA256: try sha256(of: kernel, db: db),
+                                               initrdObject: initrd, initrdSHA256: try initrd.map { try sha256(of: $0, db: db) }, osName: osName)
+            }
         }
-        return kernels.sorted { VersionScheme.rpm.compare($0.version, $1.version) > 0 }
+        return kernels.values.sorted { VersionScheme.rpm.compare($0.version, $1.version) > 0 }
     }
 
     private static func regularObject(_ tree: ArenaTree, _ directory: Int32, _ name: String) -> String? {

@@ -15,16 +15,26 @@ extension ConaryRoot {
         return text.isEmpty ? "ro" : text
     }
 
+    /// The tries a new entry gets: <root>/conary/boot-tries (0 turns boot counting off), else 3.
+    func bootTries() throws -> Int {
+        guard let text = try setting("boot-tries") else { return 3 }
+        guard let tries = Int(text), (0...99).contains(tries) else {
+            throw ConaryError.invalidArgument("\(conaryPath)/boot-tries must hold a number of tries from 0 to 99, not \"\(text)\".")
+        }
+        return tries
+    }
+
     /// Writes the boot entries of every kept state that has a kernel (its newest one), when
     /// the root's boot directory is managed (`boot/loader/entries` exists; `required` makes
     /// an unmanaged one an error). Returns them.
     @discardableResult
     public func synchronizeBootEntries(required: Bool = false) throws -> [BootEntry] {
-        let boot = bootDirectory
+        var boot = bootDirectory
         guard boot.isManaged else {
             if required { throw ConaryError.invalidArgument(Self.unmanaged(boot)) }
             return []
         }
+        boot.tries = try bootTries()
         let (entries, active) = try bootableEntries()
         // The default is the state chosen with `boot set-default` while it has an entry, else the active one.
         let chosen = try setting("boot-default").flatMap { Int64($0) }.flatMap { id in entries.contains { $0.entry.state == id } ? id : nil }
@@ -128,10 +138,8 @@ extension ConaryRoot {
     public func bootEntryFiles() throws -> [(state: Int64, fileName: String, isDefault: Bool)] {
         let boot = bootDirectory
         guard boot.isManaged else { throw ConaryError.invalidArgument(Self.unmanaged(boot)) }
-        let defaultLine = (try FileSystem.readSmallFile(boot.path + "/loader/loader.conf") ?? "")
-            .split(separator: "\n").first { $0.hasPrefix("default ") }.map { String($0.dropFirst("default ".count)) }
         return try boot.entries().sorted { $0.key < $1.key }.map { state, file in
-            (state, file.fileName, defaultLine == "conary-\(state).conf")
+            (state, file.fileName, BootEntry.preference(inText: file.text) == .preferred)
         }
     }
 

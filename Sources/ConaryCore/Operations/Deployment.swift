@@ -227,11 +227,12 @@ extension ConaryRoot {
                                 treeHash: usrNode.map { tree.treeHash(below: $0) } ?? "",
                                 fileCount: usrNode.map { tree.descendantCount(of: $0) } ?? 0,
                                 status: .pending, pinned: false)
-        let changeset = try database.write { db -> Changeset in
+        let (changeset, kernels) = try database.write { db -> (Changeset, [StateKernel]) in
             try state.insert(db)
             for trove in members { try StateMember(stateId: id, troveId: trove.id!, reason: reasons[trove.id!] ?? "explicit").insert(db) }
-            for kernel in try StateKernel.find(in: tree, state: id, store: store, db: db) { try kernel.insert(db) }
-            return try StateLedger.begin(kind: kind, from: previous?.id, to: id, command: command, db: db)
+            let kernels = try StateKernel.find(in: tree, state: id, store: store, db: db)
+            for kernel in kernels { try kernel.insert(db) }
+            return (try StateLedger.begin(kind: kind, from: previous?.id, to: id, command: command, db: db), kernels)
         }
         FaultInjection.point("changeset.recorded")
 
@@ -239,6 +240,7 @@ extension ConaryRoot {
             let staging = try trees.freshStaging()
             let stats = try usrNode.map { try Blitter(tree: tree, store: store).blit($0, into: staging.fd) } ?? Blitter.Stats()
             try trees.writeMarker(id, into: staging)
+            _ = try buildMissingInitramfs(kernels, tree: tree)
             FaultInjection.point("blit.done")
             try staging.syncFilesystem()
             return stats

@@ -40,7 +40,8 @@ extension ConaryRoot {
         public let freedBytes: Int64
     }
 
-    /// Drops troves that no kept state uses and every object no remaining trove uses.
+    /// Drops troves that no kept state uses and every object no remaining trove or kept state's
+    /// kernel uses.
     /// The sweep compares the store with the database, so it also removes objects an
     /// interrupted import or gc left behind.
     public func collectGarbage() throws -> GarbageReport {
@@ -55,7 +56,12 @@ extension ConaryRoot {
                 try db.execute(sql: "DELETE FROM stateMembers WHERE troveId = ?", arguments: [trove.id])
                 _ = try trove.delete(db)
             }
-            try db.execute(sql: "DELETE FROM objects WHERE id NOT IN (SELECT objectId FROM files WHERE objectId IS NOT NULL)")
+            // Initramfs images Conary built belong to their states' kernel records, not to a trove.
+            try db.execute(sql: """
+                DELETE FROM objects WHERE id NOT IN (SELECT objectId FROM files WHERE objectId IS NOT NULL)
+                AND id NOT IN (SELECT initrdObject FROM stateKernels JOIN states ON states.id = stateKernels.stateId
+                               WHERE initrdObject IS NOT NULL AND states.status != ?)
+                """, arguments: [StateStatus.pruned.rawValue])
             return unused.map(\.spec)
         }
         FaultInjection.point("gc.recorded")

@@ -31,6 +31,7 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
     case noPreviousState(Int64)
     case noActiveState
     case changedDuringImport(String)
+    case initramfsFailed(kernel: String, detail: String)
 
     public var description: String {
         switch self {
@@ -92,6 +93,8 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
             return "No state is active yet; install a trove first."
         case let .changedDuringImport(path):
             return "\(path) changed while it was being imported; import it again."
+        case let .initramfsFailed(kernel, detail):
+            return "dracut could not build the initramfs of kernel \(kernel), so the state was not deployed: \(detail)"
         }
     }
 }
