@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build, the tests and the demo need, if any is missing.
+# Installs the Debian packages the build, the tests and the demo need, if any is missing;
+# with --vm also what the VM boot test needs (Tests/VM/run.sh).
 set -euo pipefail
 packages=(libsqlite3-dev libarchive-dev libsodium-dev libsolv-dev pkg-config apt-utils dpkg coreutils python3 makepkg fakeroot libarchive-tools rpm pacman-package-manager)
+if [ "${1:-}" = --vm ]; then
+    packages+=(debootstrap qemu-system-x86 ovmf systemd-boot-efi mtools dosfstools e2fsprogs util-linux)
+fi
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -10,5 +14,5 @@ if ((${#missing[@]})); then
     [ "$(id -u)" = 0 ] || { echo "install-deps: run as root to install ${missing[*]}" >&2; exit 1; }
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq "${missing[@]}"
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

@@ -65,6 +65,6 @@ struct InitramfsBuilder {
         mount --rbind /dev "$top/dev"
         mount --bind "$outdir" "$top/out"
         if [ ! -e "$modules/modules.dep" ]; then chroot "$top" depmod -a "$kver"; fi
-        chroot "$top" dracut --quiet --force --tmpdir /tmp --kver "$kver" "$@" "/out/$outname"
+        chroot "$top" dracut --quiet --force --reproducible --tmpdir /tmp --kver "$kver" "$@" "/out/$outname"
         """#
 }
