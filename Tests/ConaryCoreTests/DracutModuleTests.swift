@@ -152,6 +152,32 @@ final class DracutModuleTests: XCTestCase {
         XCTAssertEqual(try runTool(root.conary, ["--root", root.root, "verify"]).status, 0)
     }
 
+    /// systemd-boot fell back to archived state 1 because live state 2 used up its tries:
+    /// marking state 1 good makes it live, so the machine repairs itself unattended.
+    func testMarkingAFallbackGoodMakesItLiveWhenTheLiveStateFailedItsTries() throws {
+        let root = try rootWithStates([])
+        try FileManager.default.createDirectory(atPath: root.root + "/boot/loader/entries", withIntermediateDirectories: true)
+        let kernel = try scratch.tree("kernel", ["usr/lib/modules/6.1/vmlinuz": "kernel"])
+        XCTAssertEqual(try runTool(root.conary, ["--root", root.root, "commit", kernel, "--name", "kernel", "--version", "1"]).status, 0)
+        for name in ["kernel", "a"] { XCTAssertEqual(try runTool(root.conary, ["--root", root.root, "install", name]).status, 0) }
+        let entries = root.root + "/boot/loader/entries/"
+        let boot = """
+            mount --bind "$R/conary/states/1/usr" "$R/usr" && mount -o remount,bind,ro "$R/usr" || exit 9
+            "$C" --root "$R" boot mark-good --state 1 2>&1; echo "good $?"
+            """
+
+        // State 2 still has tries left (a boot of 1 chosen by hand): nothing switches.
+        XCTAssertTrue(try asBooted(root, boot).contains("good 0\n"))
+        XCTAssertEqual(liveMarker(root.root), 2)
+
+        try FileManager.default.moveItem(atPath: entries + "conary-2+3.conf", toPath: entries + "conary-2+0-3.conf")
+        let output = try asBooted(root, boot)
+        XCTAssertTrue(output.contains("State 2 used up its boot tries; state 1 booted well and is now the live state.\n"), output)
+        XCTAssertEqual(liveMarker(root.root), 1)
+        XCTAssertEqual(preferredEntries(root.root), ["conary-1"], "the default follows the new live state")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: entries).sorted(), ["conary-1.conf", "conary-2+0-3.conf"])
+    }
+
     /// The entries that sort first for systemd-boot (`sort-key conary-0`): the default state's.
     private func preferredEntries(_ root: String) -> [String] {
         let folder = root + "/boot/loader/entries/"

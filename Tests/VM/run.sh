@@ -169,6 +169,9 @@ expect "$(boot_direct 2 boot-state2-archived)" '^CONARY-VMTEST marker=2 state=2 
 grep -a -q 'conary: booting state 2, /usr read-only' "$out/boot-state2-archived.log" || fail "the dracut module did not announce state 2."
 
 step "A broken state 3 (its PID 1 fails) as the default, booted by UEFI firmware and systemd-boot"
+# State 3's initramfs runs systemd (dracut-systemd), so the hook is seen under both inits.
+sed -i 's/^dracutmodules=.*/dracutmodules=" systemd-initrd dracut-systemd rootfs-block base fs-lib conary "/' \
+    "$root/etc/dracut.conf.d/90-vmtest.conf"
 c state activate 2
 c import "$packages/marker-3.deb" > /dev/null
 c update conary-vmtest-marker
@@ -193,6 +196,9 @@ sed 's/^/   ESP entry: /' "$out/esp-entries.txt"
 tries=$(grep -a -c 'CONARY-VMTEST broken state 3' "$out/boot-uefi-fallback.log" || true)
 [ "$tries" = 2 ] || fail "the broken state 3 should have booted twice (its two tries), it booted $tries times."
 echo "   ok: the broken state 3 used up its 2 tries"
+grep -a -q 'Running in initrd' "$out/boot-uefi-fallback.log" && grep -a -q 'conary: booting state 3 (live), /usr read-only' "$out/boot-uefi-fallback.log" ||
+    fail "state 3's systemd initramfs did not run the dracut module."
+echo "   ok: the dracut module mounted state 3 from a systemd initramfs"
 grep -q '^conary-3+0-2.conf$' "$out/esp-entries.txt" || fail "systemd-boot did not count state 3's tries down to conary-3+0-2.conf."
 echo "   ok: systemd-boot renamed state 3's entry to conary-3+0-2.conf"
 expect "$(grep -a -o 'CONARY-VMTEST marker.*' "$out/boot-uefi-fallback.log" | tr -d '\r' | head -1)" \

@@ -73,7 +73,9 @@ extension ConaryRoot {
 
     /// Marks the booted state's entry good: drops the try counters from its file name, as
     /// systemd-bless-boot does, so the boot loader stops counting, and finishes a pending
-    /// `state activate N --next-boot`. The state comes from `conary.state=N` on the kernel
+    /// `state activate N --next-boot`. When the boot loader fell back to this state because
+    /// the live state used up its tries, this state becomes live: the system repairs itself
+    /// with no one at the console. The state comes from `conary.state=N` on the kernel
     /// command line unless given.
     @discardableResult
     public func markBootGood(state given: Int64? = nil, commandLine: String = "/proc/cmdline") throws -> String {
@@ -96,8 +98,18 @@ extension ConaryRoot {
             try Descriptor.directory(boot.entriesPath).sync()
         }
         try finishNextBootActivation(booted: state)
+        try adoptFallback(booted: state, entries: boot.entries())
         try synchronizeBootEntries()
         return good
+    }
+
+    /// The booted archived state becomes live when the live state's entry has no tries left.
+    private func adoptFallback(booted: Int64, entries: [Int64: (fileName: String, text: String)]) throws {
+        guard let live = try activeState()?.id, live != booted,
+              try database.read({ try Catalog.state(booted, db: $0) }).status == .archived,
+              let liveEntry = entries[live], BootEntry.parse(fileName: liveEntry.fileName)?.triesLeft == 0 else { return }
+        try activate(booted, command: "conary boot mark-good")
+        log("State \(live) used up its boot tries; state \(booted) booted well and is now the live state.")
     }
 
     /// `conary boot next N`: state N boots once, at the next boot only, through the boot

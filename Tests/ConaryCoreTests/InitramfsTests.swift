@@ -1,0 +1,74 @@
+@testable import ConaryCore
+import Foundation
+import XCTest
+
+/// A state whose kernel ships no initramfs gets one from the state's own dracut, run in a
+/// private mount namespace chrooted into the staged tree. Here "dracut" and "depmod" are
+/// scripts run by a static busybox inside the tree, so the test sees exactly what they saw.
+final class InitramfsTests: XCTestCase {
+    private var scratch: Scratch!
+
+    override func setUpWithError() throws {
+        try requireRoot()
+        guard try runTool("unshare", ["--mount", "true"]).status == 0 else {
+            throw XCTSkip("SKIPPED: unshare --mount does not work here, so dracut cannot run in a namespace.")
+        }
+        scratch = try Scratch()
+    }
+
+    private static let dracut = """
+        #!/bin/sh
+        for output; do :; done
+        read which < /usr/share/which
+        if [ -e /usr/lib/modules/6.1/modules.dep ]; then dep=yes; else dep=no; fi
+        if [ -e /usr/share/fail ]; then echo "dracut: cannot install the kernel modules" >&2; exit 1; fi
+        echo "initramfs of $which, modules.dep $dep, args $*" > "$output"
+        """
+
+    /// A tree with a kernel, busybox as /usr/bin/sh, and stand-ins for dracut and depmod.
+    private func systemTree(_ name: String, which: String, failing: Bool = false) throws -> String {
+        let busybox = try fetchDebs(["busybox-static"])[0]
+        var entries = ["usr/lib/modules/6.1/vmlinuz": "kernel", "usr/share/which": which + "\n", "usr/bin/sh": "->busybox",
+                       "usr/bin/dracut": Self.dracut,
+                       "usr/sbin/depmod": "#!/bin/sh\necho \"kernel/x.ko:\" > /usr/lib/modules/$2/modules.dep\n"]
+        if failing { entries["usr/share/fail"] = "" }
+        let tree = try scratch.tree(name, entries)
+        chmod(tree + "/usr/bin/dracut", 0o755)
+        chmod(tree + "/usr/sbin/depmod", 0o755)
+        let unpacked = scratch.base + "/busybox-" + name
+        XCTAssertEqual(try runTool("dpkg-deb", ["-x", busybox, unpacked]).status, 0)
+        try FileManager.default.copyItem(atPath: unpacked + "/bin/busybox", toPath: tree + "/usr/bin/busybox")
+        return tree
+    }
+
+    func testTheStatesOwnDracutBuildsTheMissingInitramfs() throws {
+        let path = try scratch.root()
+        try FileManager.default.createDirectory(atPath: path + "/boot/loader/entries", withIntermediateDirectories: true)
+        let root = try ConaryRoot(path: path, create: true)
+        _ = try root.commit(directory: try systemTree("one", which: "state one"), name: "system", version: "1")
+
+        try root.install(["system=1"], command: "t")
+        let entry = try XCTUnwrap(readFile(path + "/boot/loader/entries/conary-1+3.conf"))
+        let initrdPath = try XCTUnwrap(entry.split(separator: "\n").first { $0.hasPrefix("initrd ") }?.dropFirst("initrd ".count))
+        XCTAssertEqual(readFile(path + "/boot" + initrdPath),
+                       "initramfs of state one, modules.dep yes, args --quiet --force --reproducible --tmpdir /tmp --kver 6.1 --no-hostonly /out/initramfs\n",
+                       "dracut ran inside the staged tree, after depmod, for a root that is not the running system")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + "/usr/lib/modules/6.1/modules.dep"), "depmod's output stays out of the tree")
+        XCTAssertEqual(try root.verify().count, 0, "the tree is exactly what its troves make it")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + "/conary/staging"), "no scratch folder is left")
+
+        // The image belongs to the state: gc keeps it, and the boot directory can be rebuilt from the store.
+        _ = try root.collectGarbage()
+        try FileManager.default.removeItem(atPath: path + "/boot/conary")
+        try root.synchronizeBootEntries(required: true)
+        XCTAssertTrue(readFile(path + "/boot" + initrdPath)?.hasPrefix("initramfs of state one") == true)
+
+        // A dracut that fails stops the deploy before anything changes, with dracut's own words.
+        _ = try root.commit(directory: try systemTree("two", which: "state two", failing: true), name: "system", version: "2")
+        XCTAssertThrowsError(try root.install(["system=2"], command: "t")) { error in
+            XCTAssertEqual("\(error)", "dracut could not build the initramfs of kernel 6.1, so the state was not deployed: dracut: cannot install the kernel modules")
+        }
+        XCTAssertEqual(liveMarker(path), 1)
+        XCTAssertEqual(try root.bootEntryFiles().map(\.fileName), ["conary-1+3.conf"])
+    }
+}
