@@ -240,11 +240,11 @@ extension ConaryRoot {
             let staging = try trees.freshStaging()
             let stats = try usrNode.map { try Blitter(tree: tree, store: store).blit($0, into: staging.fd) } ?? Blitter.Stats()
             try trees.writeMarker(id, into: staging)
-            _ = try buildMissingInitramfs(kernels, tree: tree)
             FaultInjection.point("blit.done")
             try staging.syncFilesystem()
             return stats
         }
+        _ = try buildMissingInitramfs(kernels, tree: tree)
         FaultInjection.point("swap.before")
         let (_, swapSeconds) = try measure {
             try trees.ensureRootLinks(layout)
