@@ -11,9 +11,11 @@ struct BootCommand: ParsableCommand {
         @OptionGroup var options: RootOptions
 
         func run() throws {
-            let entries = try options.open().bootEntryFiles()
+            let root = try options.open()
+            let entries = try root.bootEntryFiles()
             if entries.isEmpty { return print("No state has a kernel, so there are no boot entries.") }
             Output.table(["", "STATE", "ENTRY"], entries.map { [$0.isDefault ? "*" : "", String($0.state), $0.fileName] })
+            if let next = try root.oneShotBootState() { print("State \(next) boots at the next boot only (conary boot next).") }
         }
     }
 

@@ -161,6 +161,7 @@ final class BootEntryTests: XCTestCase {
         let env = try GrubEnvironment(path: grubenv).variables()
         XCTAssertEqual(env.map { "\($0.name)=\($0.value)" }, ["boot_success=1", "next_entry=conary-1+3"])
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: grubenv)).count, 1024)
+        XCTAssertEqual(try root.oneShotBootState(efiVariables: efivars), 1)
         // saved_entry follows the default entry at the next synchronization.
         try root.synchronizeBootEntries()
         XCTAssertEqual(try GrubEnvironment(path: grubenv).variables().first { $0.name == "saved_entry" }?.value, "conary-2+3")
@@ -172,7 +173,7 @@ final class BootEntryTests: XCTestCase {
         try root.bootNextOnce(1, efiVariables: efivars)
         let oneShot = try Data(contentsOf: URL(fileURLWithPath: efivars + "/LoaderEntryOneShot-\(LoaderVariables.vendor)"))
         XCTAssertEqual(Array(oneShot), [7, 0, 0, 0] + "conary-1.conf\0".utf16.flatMap { [UInt8($0 & 0xff), UInt8($0 >> 8)] })
-        XCTAssertEqual(try LoaderVariables(directory: efivars).read("LoaderEntryOneShot"), "conary-1.conf")
+        XCTAssertEqual(try root.oneShotBootState(efiVariables: efivars), 1)
     }
 
     /// conary/boot-tries sets the tries of new entries; 0 turns counting off; nonsense is refused.

@@ -10,7 +10,8 @@ import Glibc
 struct BootDirectory {
     let path: String
     /// Tries a new state's entry gets before the boot loader gives up on it; 0 turns counting off.
-    var tries = 3
+    var tries = BootDirectory.defaultTries
+    static let defaultTries = 3
 
     var entriesPath: String { path + "/loader/entries" }
     var isManaged: Bool { FileSystem.lstat(entriesPath).map(FileSystem.isDirectory) ?? false }

@@ -42,7 +42,7 @@ struct InitramfsBuilder {
     }
 
     /// $1 scratch root, $2 staged usr, $3 etc (or empty), $4 kernel version, $5 output folder,
-    /// $6 output name, then dracut's extra arguments. Runs as PID-less shell in the namespace.
+    /// $6 output name, then dracut's extra arguments. Every mount it makes is in the namespace.
     static let script = #"""
         set -eu
         top=$1 usr=$2 etc=$3 kver=$4 outdir=$5 outname=$6

@@ -17,9 +17,12 @@ struct LoaderVariables {
     /// True when systemd-boot started the running system (it sets LoaderInfo at every boot).
     var bootedBySystemdBoot: Bool { FileSystem.exists(file("LoaderInfo")) }
 
-    func read(_ name: String) throws -> String? {
+    /// A text variable, or nil when it is not set.
+    func read(_ name: String) -> String? {
         guard let data = FileManager.default.contents(atPath: file(name)), data.count >= 4 else { return nil }
-        var text = String(decoding: data.dropFirst(4).withUnsafeBytes { Array($0.bindMemory(to: UInt16.self)) }, as: UTF16.self)
+        let bytes = [UInt8](data.dropFirst(4))
+        let units = stride(from: 0, to: bytes.count - 1, by: 2).map { UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8 }
+        var text = String(decoding: units, as: UTF16.self)
         while text.hasSuffix("\0") { text.removeLast() }
         return text
     }
@@ -33,13 +36,6 @@ struct LoaderVariables {
         guard written == bytes.count else {
             throw ConaryError.system(operation: "Writing the EFI variable", path: path, errno: written < 0 ? errno : EIO)
         }
-    }
-
-    func remove(_ name: String) throws {
-        let path = file(name)
-        guard FileSystem.exists(path) else { return }
-        try clearImmutable(try Descriptor.open(path, flags: O_RDONLY | O_CLOEXEC), path)
-        try sys("Removing the EFI variable", path, unlink(path))
     }
 
     private func file(_ name: String) -> String { "\(directory)/\(name)-\(Self.vendor)" }

@@ -8,14 +8,18 @@ enum Catalog {
             INSERT INTO files (troveId, path, kind, objectId, sha256, size, mode, uid, gid, target, flags)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        let objectStatement = try db.cachedStatement(sql: "INSERT OR IGNORE INTO objects (id, sha256, size) VALUES (?, ?, ?)")
         for file in files {
             if let objectID = file.objectID, let sha256 = file.sha256 {
-                try objectStatement.execute(arguments: [objectID, sha256, file.size])
+                try recordObject(objectID, sha256: sha256, size: file.size, db: db)
             }
             try statement.execute(arguments: [troveID, file.path, file.kind.rawValue, file.objectID, file.sha256,
                                               file.size, file.mode, file.uid, file.gid, file.target, file.flags.rawValue])
         }
+    }
+
+    /// Records that the store holds object `id` (once).
+    static func recordObject(_ id: String, sha256: String, size: Int64, db: Database) throws {
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO objects (id, sha256, size) VALUES (?, ?, ?)").execute(arguments: [id, sha256, size])
     }
 
     /// All files of the given troves, with the index of the trove in `troves` as owner.

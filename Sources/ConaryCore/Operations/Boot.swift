@@ -17,7 +17,7 @@ extension ConaryRoot {
 
     /// The tries a new entry gets: <root>/conary/boot-tries (0 turns boot counting off), else 3.
     func bootTries() throws -> Int {
-        guard let text = try setting("boot-tries") else { return 3 }
+        guard let text = try setting("boot-tries") else { return BootDirectory.defaultTries }
         guard let tries = Int(text), (0...99).contains(tries) else {
             throw ConaryError.invalidArgument("\(conaryPath)/boot-tries must hold a number of tries from 0 to 99, not \"\(text)\".")
         }
@@ -123,8 +123,7 @@ extension ConaryRoot {
         guard let entry = try boot.entries()[state] else {
             throw ConaryError.invalidArgument("State \(state) has no boot entry (it has no kernel, or it was pruned).")
         }
-        let variables = (efiVariables ?? (path == "/" ? "/sys/firmware/efi/efivars" : nil)).map(LoaderVariables.init)
-        if let variables, variables.bootedBySystemdBoot {
+        if let variables = loaderVariables(efiVariables) {
             let id = "conary-\(state).conf"
             try variables.write("LoaderEntryOneShot", id)
             return "systemd-boot's LoaderEntryOneShot EFI variable is \(id)"
@@ -136,6 +135,23 @@ extension ConaryRoot {
         }
         throw ConaryError.invalidArgument(
             "Neither systemd-boot (no LoaderInfo EFI variable) nor GRUB (no grubenv in \(boot.path)) can boot a state once; use conary boot set-default.")
+    }
+
+    /// The state `boot next` chose for the next boot, while the boot loader still holds it.
+    public func oneShotBootState(efiVariables: String? = nil) throws -> Int64? {
+        if let variables = loaderVariables(efiVariables) {
+            return variables.read("LoaderEntryOneShot").flatMap { BootEntry.parse(fileName: $0)?.state }
+        }
+        let grub = GrubEnvironment.find(inBoot: bootDirectory.path)
+        return try grub?.variables().last { $0.name == "next_entry" }.flatMap { BootEntry.parse(fileName: $0.value + ".conf")?.state }
+    }
+
+    /// systemd-boot's variables, when systemd-boot started the running system: the firmware's
+    /// for the root "/", or `directory` (tests).
+    private func loaderVariables(_ directory: String?) -> LoaderVariables? {
+        guard let directory = directory ?? (path == "/" ? "/sys/firmware/efi/efivars" : nil) else { return nil }
+        let variables = LoaderVariables(directory: directory)
+        return variables.bootedBySystemdBoot ? variables : nil
     }
 
     /// After a state change: the system already runs the new state, so a failure to write its

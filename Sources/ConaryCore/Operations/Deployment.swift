@@ -244,7 +244,7 @@ extension ConaryRoot {
             try staging.syncFilesystem()
             return stats
         }
-        _ = try buildMissingInitramfs(kernels, tree: tree)
+        try buildMissingInitramfs(kernels, tree: tree)
         FaultInjection.point("swap.before")
         let (_, swapSeconds) = try measure {
             try trees.ensureRootLinks(layout)

@@ -6,12 +6,11 @@ import GRDB
 /// staged. The image goes into the store and the state's kernel record, not into the tree:
 /// the tree stays exactly what its troves make it, and the boot directory copies the image by hash.
 extension ConaryRoot {
-    /// Builds the missing initramfs images of a new state's kernels when its boot entries
-    /// would use them (the boot directory is managed) and the state has dracut. Returns the
-    /// kernels as they boot, already recorded.
-    func buildMissingInitramfs(_ kernels: [StateKernel], tree: ArenaTree) throws -> [StateKernel] {
+    /// Builds and records the missing initramfs images of a new state's kernels when its boot
+    /// entries would use them (the boot directory is managed) and the state has dracut.
+    func buildMissingInitramfs(_ kernels: [StateKernel], tree: ArenaTree) throws {
         guard kernels.contains(where: { $0.initrdObject == nil }), bootDirectory.isManaged, InitramfsBuilder.available(in: tree) else {
-            return kernels
+            return
         }
         let staging = conaryPath + "/" + StateTrees.staging
         let builder = InitramfsBuilder(usr: staging + "/usr", etc: machineConfiguration(staging: staging),
@@ -38,12 +37,9 @@ extension ConaryRoot {
         }
         try intake.place()
         try database.write { db in
-            for object in objects {
-                try db.execute(sql: "INSERT OR IGNORE INTO objects (id, sha256, size) VALUES (?, ?, ?)", arguments: [object.id, object.sha256, object.size])
-            }
+            for object in objects { try Catalog.recordObject(object.id, sha256: object.sha256, size: object.size, db: db) }
             for kernel in result { try kernel.update(db) }
         }
-        return result
     }
 
     /// The /etc dracut reads: the machine's own (<root>/etc), else the staged tree's package
