@@ -70,5 +70,8 @@ final class InitramfsTests: XCTestCase {
         }
         XCTAssertEqual(liveMarker(path), 1)
         XCTAssertEqual(try root.bootEntryFiles().map(\.fileName), ["conary-1+3.conf"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + "/conary/staging"), "the failed changeset is undone at once")
+        _ = try root.commit(directory: try systemTree("three", which: "state three"), name: "system", version: "3")
+        XCTAssertEqual(try root.install(["system=3"], command: "t").state.id, 2, "the failed state left no number behind")
     }
 }

@@ -236,15 +236,22 @@ extension ConaryRoot {
         }
         FaultInjection.point("changeset.recorded")
 
-        let (stats, blitSeconds) = try measure { () -> Blitter.Stats in
-            let staging = try trees.freshStaging()
-            let stats = try usrNode.map { try Blitter(tree: tree, store: store).blit($0, into: staging.fd) } ?? Blitter.Stats()
-            try trees.writeMarker(id, into: staging)
-            FaultInjection.point("blit.done")
-            try staging.syncFilesystem()
-            return stats
+        let stats: Blitter.Stats, blitSeconds: Double
+        do {
+            (stats, blitSeconds) = try measure { () -> Blitter.Stats in
+                let staging = try trees.freshStaging()
+                let stats = try usrNode.map { try Blitter(tree: tree, store: store).blit($0, into: staging.fd) } ?? Blitter.Stats()
+                try trees.writeMarker(id, into: staging)
+                FaultInjection.point("blit.done")
+                try staging.syncFilesystem()
+                return stats
+            }
+            try buildMissingInitramfs(kernels, tree: tree)
+        } catch {
+            // Nothing went live: undo the changeset now (staging, the pending state) rather than at the next run.
+            _ = try? Recovery(database: database, store: store, trees: trees).run()
+            throw error
         }
-        try buildMissingInitramfs(kernels, tree: tree)
         FaultInjection.point("swap.before")
         let (_, swapSeconds) = try measure {
             try trees.ensureRootLinks(layout)
