@@ -13,9 +13,11 @@ if [ "$(cat "$cache/stamp" 2>/dev/null)" = "$stamp" ]; then
     exit 0
 fi
 
-rm -rf "$cache"
-mkdir -p "$cache"
 root=$cache/root
+# A run that was killed may have left proc, sys and dev mounted in the tree: rm must never reach them.
+for fs in proc sys dev; do umount -l "$root/$fs" 2>/dev/null || true; done
+rm -rf --one-file-system "$cache"
+mkdir -p "$cache"
 mounted=()
 cleanup() { for m in "${mounted[@]}"; do umount -l "$m" 2>/dev/null || true; done; }
 trap cleanup EXIT

@@ -35,7 +35,7 @@ done
 [ -f "$sdboot" ] || skip "Debian's systemd-boot-efi is missing ($sdboot)."
 [ -x "$conary" ] || fail "no conary binary at $conary (swift build --product conary)."
 
-rm -rf "$out"
+rm -rf --one-file-system "$out"
 mkdir -p "$out"
 work=$out/work
 root=$work/root
