@@ -41,6 +41,7 @@ struct BootDirectory {
         }
         let existing = try self.entries()
         let wanted = Set(entries.map(\.entry.state))
+        var defaultFileName: String?
         for (var entry, _) in entries {
             let current = existing[entry.state]
             // Keep the boot loader's counters; an entry without them has booted well.
@@ -48,6 +49,7 @@ struct BootDirectory {
             entry.triesLeft = counters.triesLeft
             entry.triesDone = counters.triesDone
             entry.preference = entry.state == defaultState ? .preferred : entry.triesLeft == nil ? .bootedWell : .untried
+            if entry.preference == .preferred { defaultFileName = entry.fileName }
             if current?.text == entry.text { continue }
             try write(entry.text, to: entriesPath + "/" + entry.fileName)
         }
@@ -61,8 +63,7 @@ struct BootDirectory {
         try setDefault(entries.isEmpty ? nil : BootEntry.defaultPattern)
         try Descriptor.directory(entriesPath).sync()
         if let grub = GrubEnvironment.find(inBoot: path) {
-            // blscfg's id is the current file name, counters and all.
-            let id = try defaultState.flatMap { try self.entries()[$0] }.map { String($0.fileName.dropLast(".conf".count)) }
+            let id = defaultFileName.map(BootEntry.grubID(fileName:))
             if try grub.variables().first(where: { $0.name == "saved_entry" })?.value != id { try grub.set("saved_entry", to: id) }
         }
     }

@@ -45,6 +45,9 @@ public struct BootEntry: Equatable, Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// GRUB blscfg's id of an entry file: its current name without ".conf", counters and all.
+    static func grubID(fileName: String) -> String { String(fileName.dropLast(".conf".count)) }
+
     /// The preference an entry's text records (its sort key).
     static func preference(inText text: String) -> Preference? {
         text.split(separator: "\n").first { $0.hasPrefix("sort-key conary-") }

@@ -129,7 +129,7 @@ extension ConaryRoot {
             return "systemd-boot's LoaderEntryOneShot EFI variable is \(id)"
         }
         if let grub = GrubEnvironment.find(inBoot: boot.path) {
-            let id = String(entry.fileName.dropLast(".conf".count))
+            let id = BootEntry.grubID(fileName: entry.fileName)
             try grub.set("next_entry", to: id)
             return "next_entry=\(id) in \(grub.path)"
         }
