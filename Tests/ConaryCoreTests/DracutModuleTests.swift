@@ -9,10 +9,7 @@ final class DracutModuleTests: XCTestCase {
     private var newRoot: String!
 
     override func setUpWithError() throws {
-        try requireRoot()
-        guard try runTool("unshare", ["--mount", "true"]).status == 0 else {
-            throw XCTSkip("SKIPPED: unshare --mount does not work here, so the hook cannot mount privately.")
-        }
+        try requirePrivateMounts("the hook cannot mount privately")
         scratch = try Scratch()
         newRoot = scratch.base + "/sysroot"
         // The live tree is state 2; state 1 is archived.

@@ -71,6 +71,15 @@ func requireRoot() throws {
     if geteuid() != 0 { throw XCTSkip("SKIPPED: this test deploys real states and needs root.") }
 }
 
+/// Root, and mount namespaces of its own (unshare --mount); `missing` says what the test
+/// cannot do without them.
+func requirePrivateMounts(_ missing: String) throws {
+    try requireRoot()
+    guard try runTool("unshare", ["--mount", "true"]).status == 0 else {
+        throw XCTSkip("SKIPPED: unshare --mount does not work here, so \(missing).")
+    }
+}
+
 /// The package's top folder, for its scripts and fixtures.
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent().path
