@@ -1,4 +1,5 @@
-import ConaryCore
+import ConaryModel
+import ConaryOperations
 import Foundation
 
 /// conary-bench [WORK_DIR] [FILES] [DEB...]: measures Conary against cp -al and ostree on one tree,

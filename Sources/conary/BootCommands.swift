@@ -1,5 +1,6 @@
 import ArgumentParser
-import ConaryCore
+import ConaryModel
+import ConaryOperations
 
 struct BootCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

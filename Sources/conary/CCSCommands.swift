@@ -1,5 +1,8 @@
+import ConaryVersions
+import ConaryFormats
 import ArgumentParser
-import ConaryCore
+import ConaryModel
+import ConaryOperations
 import Foundation
 
 struct CCSCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
-import ConaryCore
+import ConaryModel
+import ConaryOperations
 import Foundation
 
 /// Options for commands that can answer in JSON.
@@ -29,12 +30,12 @@ struct TroveLine: Encodable {
     init(_ trove: Trove) {
         name = trove.name
         version = trove.version
-        kind = trove.kind
-        format = trove.format
+        kind = trove.kind.rawValue
+        format = trove.format.rawValue
     }
 
     static func print(_ troves: [Trove]) {
-        Output.table(["NAME", "VERSION", "KIND", "FORMAT"], troves.map { [$0.name, $0.version, $0.kind, $0.format] })
+        Output.table(["NAME", "VERSION", "KIND", "FORMAT"], troves.map { [$0.name, $0.version, $0.kind.rawValue, $0.format.rawValue] })
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
-import ConaryCore
+import ConaryModel
+import ConaryOperations
 import Foundation
 
 struct Rollback: ParsableCommand {
@@ -49,7 +50,7 @@ struct StateCommand: ParsableCommand {
             print("  tree hash \(state.treeHash)")
             print("  troves:")
             for trove in entry.troves {
-                print("    \(trove.spec)  [\(entry.reasons[trove.id!] ?? "explicit")]  (\(trove.source))")
+                print("    \(trove.spec)  [\(entry.reasons[trove.id!] ?? .explicit)]  (\(trove.source))")
             }
         }
     }
@@ -132,7 +133,7 @@ struct History: ParsableCommand {
 
     func run() throws {
         let rows = try options.open().changesets().map { changeset -> [String] in
-            [String(changeset.id!), Output.date(changeset.started), changeset.kind, changeset.status.rawValue,
+            [String(changeset.id!), Output.date(changeset.started), changeset.kind.rawValue, changeset.status.rawValue,
              "\(changeset.fromState.map(String.init) ?? "-") → \(changeset.toState)", changeset.command]
         }
         Output.table(["ID", "STARTED", "KIND", "STATUS", "STATES", "COMMAND"], rows)

@@ -1,5 +1,6 @@
 import ArgumentParser
-import ConaryCore
+import ConaryModel
+import ConaryOperations
 import Foundation
 
 struct Commit: ParsableCommand {

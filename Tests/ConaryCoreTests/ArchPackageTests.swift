@@ -1,4 +1,14 @@
-@testable import ConaryCore
+@testable import ConaryModel
+@testable import ConaryVersions
+@testable import ConarySupport
+@testable import ConaryStore
+@testable import ConaryDatabase
+@testable import ConaryFormats
+@testable import ConaryResolve
+@testable import ConaryVFS
+@testable import ConaryBoot
+@testable import ConaryDeploy
+@testable import ConaryOperations
 import XCTest
 
 /// Arch packages built by Debian's makepkg from Tests/Fixtures/arch/arch-hello.
@@ -29,7 +39,7 @@ final class ArchPackageTests: XCTestCase {
             XCTAssertEqual(trove.license, "MIT")
             XCTAssertEqual(trove.url, "https://example.org/arch-hello")
             XCTAssertEqual(trove.version, "1.0-2")
-            XCTAssertEqual(trove.format, "arch")
+            XCTAssertEqual(trove.format, .arch)
             let info = try root.info(trove)
             XCTAssertEqual(info.components, ["arch-hello:config", "arch-hello:runtime", "arch-hello:supdoc"])
             XCTAssertEqual(info.scriptlets, ["install"])

@@ -1,4 +1,14 @@
-@testable import ConaryCore
+@testable import ConaryModel
+@testable import ConaryVersions
+@testable import ConarySupport
+@testable import ConaryStore
+@testable import ConaryDatabase
+@testable import ConaryFormats
+@testable import ConaryResolve
+@testable import ConaryVFS
+@testable import ConaryBoot
+@testable import ConaryDeploy
+@testable import ConaryOperations
 import XCTest
 
 final class ArenaTreeTests: XCTestCase {
@@ -68,22 +78,22 @@ final class ArenaTreeTests: XCTestCase {
     }
 
     func testSymlinkLoopIsAnError() {
-        XCTAssertThrowsConary(.symlinkLoop("/usr/b"),
+        XCTAssertThrowsExactly(TreeError.symlinkLoop("/usr/b"),
                               try build(["a=1": [link("/usr/a", "b"), link("/usr/b", "a"), file("/usr/a/f")]]))
     }
 
     func testSymlinkIntoItselfIsAnError() {
-        XCTAssertThrowsConary(.symlinkIntoItself("/usr/a"),
+        XCTAssertThrowsExactly(TreeError.symlinkIntoItself("/usr/a"),
                               try build(["a=1": [link("/usr/a", "a/b"), file("/usr/a/f")]]))
     }
 
     func testConflictNamesBothTrovesAndThePath() {
-        XCTAssertThrowsConary(.fileConflict(path: "/usr/bin/sh", first: "bash=5", second: "dash=0.5"),
+        XCTAssertThrowsExactly(TreeError.fileConflict(path: "/usr/bin/sh", first: "bash=5", second: "dash=0.5"),
                               try build(["bash=5": [file("/usr/bin/sh", "bash")], "dash=0.5": [file("/usr/bin/sh", "dash")]]))
     }
 
     func testConflictThroughReparentingIsFound() {
-        XCTAssertThrowsConary(.fileConflict(path: "/usr/bin/sh", first: "b=1", second: "a=1"),
+        XCTAssertThrowsExactly(TreeError.fileConflict(path: "/usr/bin/sh", first: "b=1", second: "a=1"),
                               try build(["a=1": [file("/bin/sh", "one")], "b=1": [file("/usr/bin/sh", "two")]]))
     }
 
@@ -94,28 +104,28 @@ final class ArenaTreeTests: XCTestCase {
     }
 
     func testFileWhereAnotherTroveHasADirectoryConflicts() {
-        XCTAssertThrowsConary(.fileConflict(path: "/usr/share/x", first: "a=1", second: "b=1"),
+        XCTAssertThrowsExactly(TreeError.fileConflict(path: "/usr/share/x", first: "a=1", second: "b=1"),
                               try build(["a=1": [file("/usr/share/x/inner")], "b=1": [file("/usr/share/x")]]))
-        XCTAssertThrowsConary(.fileConflict(path: "/usr/share/x", first: "a=1", second: "b=1"),
+        XCTAssertThrowsExactly(TreeError.fileConflict(path: "/usr/share/x", first: "a=1", second: "b=1"),
                               try build(["a=1": [file("/usr/share/x")], "b=1": [link("/usr/share/x", "y")]]))
     }
 
     func testTroveCannotRedirectALayoutLink() {
-        XCTAssertThrowsConary(.fileConflict(path: "/bin", first: "the merged-/usr layout", second: "a=1"),
+        XCTAssertThrowsExactly(TreeError.fileConflict(path: "/bin", first: "the merged-/usr layout", second: "a=1"),
                               try build(["a=1": [link("/bin", "usr/sbin")]]))
     }
 
     func testEtcTravelsInsideTheStateAndOtherFilesOutsideUsrAreRefused() throws {
         let tree = try build(["a=1": [file("/etc/a.conf"), dir("/var/lib/a"), dir("/tmp")]])
         XCTAssertEqual(kind(tree, "/usr/etc/a.conf"), .regular(objectID: "obj", size: 1))
-        XCTAssertThrowsConary(.pathOutsideState(trove: "a=1", path: "/var/lib/a/db"),
+        XCTAssertThrowsExactly(TreeError.pathOutsideState(trove: "a=1", path: "/var/lib/a/db"),
                               try build(["a=1": [file("/var/lib/a/db")]]))
-        XCTAssertThrowsConary(.pathOutsideState(trove: "a=1", path: "/init"),
+        XCTAssertThrowsExactly(TreeError.pathOutsideState(trove: "a=1", path: "/init"),
                               try build(["a=1": [link("/init", "usr/lib/systemd/systemd")]]))
     }
 
     func testReservedAndClimbingPathsAreRefused() {
-        XCTAssertThrowsConary(.reservedPath(trove: "a=1", path: "/usr/.conary-state"),
+        XCTAssertThrowsExactly(TreeError.reservedPath(trove: "a=1", path: "/usr/.conary-state"),
                               try build(["a=1": [file("/usr/.conary-state")]]))
         XCTAssertThrowsError(try build(["a=1": [file("/usr/../etc/passwd")]]))
     }

@@ -1,4 +1,14 @@
-@testable import ConaryCore
+@testable import ConaryModel
+@testable import ConaryVersions
+@testable import ConarySupport
+@testable import ConaryStore
+@testable import ConaryDatabase
+@testable import ConaryFormats
+@testable import ConaryResolve
+@testable import ConaryVFS
+@testable import ConaryBoot
+@testable import ConaryDeploy
+@testable import ConaryOperations
 import Foundation
 import XCTest
 
@@ -95,7 +105,7 @@ final class CrashRecoveryTests: XCTestCase {
                 XCTFail("\(step): pending state \(summary.state.id) survived recovery")
             }
         }
-        let referenced = Set(try root.database.read { try String.fetchAll($0, sql: "SELECT DISTINCT objectId FROM files WHERE objectId IS NOT NULL") })
+        let referenced = Set(try root.database.queue.read { try String.fetchAll($0, sql: "SELECT DISTINCT objectId FROM files WHERE objectId IS NOT NULL") })
         XCTAssertTrue(referenced.isSubset(of: Set(try root.store.storedObjectIDs())), "\(step): every recorded object is stored")
     }
 

@@ -1,4 +1,14 @@
-@testable import ConaryCore
+@testable import ConaryModel
+@testable import ConaryVersions
+@testable import ConarySupport
+@testable import ConaryStore
+@testable import ConaryDatabase
+@testable import ConaryFormats
+@testable import ConaryResolve
+@testable import ConaryVFS
+@testable import ConaryBoot
+@testable import ConaryDeploy
+@testable import ConaryOperations
 import Foundation
 import XCTest
 
@@ -49,8 +59,8 @@ final class DebControlTests: XCTestCase {
         XCTAssertEqual(entries.count, 1)
         XCTAssertEqual(entries[0].filename, "pool/main/a/a_1.0-1_amd64.deb")
         XCTAssertEqual(entries[0].summary, "the a package")
-        XCTAssertEqual(entries[0].relations.map(\.capability), ["b", "c", "d"])
-        XCTAssertEqual(entries[0].relations.map(\.alternative), [0, 0, 1])
+        XCTAssertEqual(DebianIndex.relations(entries[0].relationFields).map(\.capability), ["b", "c", "d"])
+        XCTAssertEqual(DebianIndex.relations(entries[0].relationFields).map(\.alternative), [0, 0, 1])
         for (bad, message) in [
             (good.replacingOccurrences(of: "pool/main", with: "../../etc"), "points outside the repository"),
             (good.replacingOccurrences(of: "Filename: pool", with: "Filename: /pool"), "points outside the repository"),

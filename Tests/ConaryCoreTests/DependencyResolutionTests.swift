@@ -1,4 +1,14 @@
-@testable import ConaryCore
+@testable import ConaryModel
+@testable import ConaryVersions
+@testable import ConarySupport
+@testable import ConaryStore
+@testable import ConaryDatabase
+@testable import ConaryFormats
+@testable import ConaryResolve
+@testable import ConaryVFS
+@testable import ConaryBoot
+@testable import ConaryDeploy
+@testable import ConaryOperations
 import XCTest
 
 /// install, update, remove and autoremove over real packages built by dpkg-deb
@@ -24,12 +34,12 @@ final class DependencyResolutionTests: XCTestCase {
     }
 
     private func installed() throws -> [String: String] {
-        Dictionary(uniqueKeysWithValues: try root.installedTroves().filter { $0.kind == "package" }.map { ($0.name, $0.version) })
+        Dictionary(uniqueKeysWithValues: try root.installedTroves().filter { $0.kind == .package }.map { ($0.name, $0.version) })
     }
 
     private func reasons() throws -> [String: String] {
         let state = try root.state(try root.activeState()!.id)
-        return Dictionary(uniqueKeysWithValues: state.troves.filter { $0.kind == "package" }.map { ($0.name, state.reasons[$0.id!]!) })
+        return Dictionary(uniqueKeysWithValues: state.troves.filter { $0.kind == .package }.map { ($0.name, state.reasons[$0.id!]!.description) })
     }
 
     private func assertRefused(_ body: @autoclosure () throws -> Any, mentions fragments: [String], line: UInt = #line) {
@@ -83,7 +93,7 @@ final class DependencyResolutionTests: XCTestCase {
         let why = try reasons()
         XCTAssertEqual(why["app"], "explicit", "an update keeps the reason of what it replaces")
         XCTAssertEqual(why["liba"], "explicit")
-        XCTAssertThrowsConary(.invalidArgument("Nothing to update: every trove is at its newest version."), try root.update([], command: "t"))
+        XCTAssertThrowsExactly(ConaryError.nothingToDo("Nothing to update: every trove is at its newest version."), try root.update([], command: "t"))
     }
 
     func testUnsatisfiableRequestsExplainWhatIsMissingAndWhoNeedsIt() throws {
@@ -128,7 +138,7 @@ final class DependencyResolutionTests: XCTestCase {
         assertRefused(try root.remove(["libcore"], command: "t"),
                       mentions: ["liba=3.0~beta1-1 (needs libcore (>= 1.5))", "libb=1.0-1 (needs libcore)"])
         XCTAssertEqual(try root.whatBreaks("libcore").map(\.name).sorted(), ["liba", "libb"])
-        XCTAssertThrowsConary(.invalidArgument("Nothing to remove: every installed trove is explicit or needed by one that is."),
+        XCTAssertThrowsExactly(ConaryError.nothingToDo("Nothing to remove: every installed trove is explicit or needed by one that is."),
                               try root.autoremove(command: "t"))
         try root.remove(["app"], command: "t")
         let plan = try root.planAutoremove()
@@ -139,7 +149,7 @@ final class DependencyResolutionTests: XCTestCase {
 
     func testDryRunPlansWithoutTouchingAnything() throws {
         let plan = try root.planInstall(["app"])
-        XCTAssertEqual(plan.kind, "install")
+        XCTAssertEqual(plan.kind, .install)
         XCTAssertEqual(plan.added.count, 5)
         XCTAssertTrue(plan.added.contains("app=2.0-1"))
         XCTAssertGreaterThan(plan.incomingBytes, 0)
@@ -161,9 +171,9 @@ final class DependencyResolutionTests: XCTestCase {
         let picked = debs.filter { deb in ["app_1.0", "liba_3.0", "libb_", "libcore_1.5"].contains { deb.contains("/" + $0) } }
         XCTAssertEqual(plan.downloadBytes, try picked.reduce(Int64(0)) { $0 + Int64(try FileManager.default.attributesOfItem(atPath: $1)[.size] as! Int) })
         try fresh.apply(plan, command: "t")
-        XCTAssertEqual(Set(try fresh.troves().filter { $0.kind == "package" }.map(\.spec)), Set(plan.downloads.map(\.spec)))
+        XCTAssertEqual(Set(try fresh.troves().filter { $0.kind == .package }.map(\.spec)), Set(plan.downloads.map(\.spec)))
         let state = try fresh.state(try fresh.activeState()!.id)
-        XCTAssertEqual(state.troves.filter { $0.name == "liba" }.map { state.reasons[$0.id!] }, ["required by app"])
+        XCTAssertEqual(state.troves.filter { $0.name == "liba" }.map { state.reasons[$0.id!]?.description }, ["required by app"])
         XCTAssertEqual(try fresh.verify(), [])
 
         // A package file that changed after the sync (same size, one byte different) is

@@ -1,4 +1,14 @@
-@testable import ConaryCore
+@testable import ConaryModel
+@testable import ConaryVersions
+@testable import ConarySupport
+@testable import ConaryStore
+@testable import ConaryDatabase
+@testable import ConaryFormats
+@testable import ConaryResolve
+@testable import ConaryVFS
+@testable import ConaryBoot
+@testable import ConaryDeploy
+@testable import ConaryOperations
 import GRDB
 import CLinux
 import XCTest
@@ -66,7 +76,7 @@ final class DeploymentTests: XCTestCase {
         try root.activate(3, command: "t")
         XCTAssertEqual(readFile(rootPath + "/usr/bin/app"), "v2")
         XCTAssertEqual(try statusOf(root, 2), .archived)
-        XCTAssertThrowsConary(.alreadyActive(3), try root.activate(3, command: "t"))
+        XCTAssertThrowsExactly(DeployError.alreadyActive(3), try root.activate(3, command: "t"))
         XCTAssertEqual(try root.verify(), [])
 
         let diff = try root.diff(1, 3)
@@ -75,7 +85,7 @@ final class DeploymentTests: XCTestCase {
         XCTAssertEqual(diff.changedPaths, ["/usr/bin/app"])
         XCTAssertEqual(diff.addedPaths, ["/usr/bin/tool", "/usr/share", "/usr/share/app", "/usr/share/app/new"])
         let kinds = try root.changesets().map(\.kind)
-        XCTAssertEqual(kinds, ["install", "install", "install", "rollback", "activate"])
+        XCTAssertEqual(kinds, [.install, .install, .install, .rollback, .activate])
     }
 
     func testBareNameInstallsTheNewestVersion() throws {
@@ -93,9 +103,9 @@ final class DeploymentTests: XCTestCase {
         try commit(root, "tool", "1", ["usr/bin/tool": "t"])
         try root.install(["app=1", "tool"], command: "t")
         try root.pinTrove("app", true)
-        XCTAssertThrowsConary(.invalidArgument("Nothing to update: every trove is at its newest version."), try root.update([], command: "t"))
-        XCTAssertThrowsConary(.pinned("app"), try root.install(["app=2"], command: "t"))
-        XCTAssertThrowsConary(.pinned("app"), try root.remove(["app"], command: "t"))
+        XCTAssertThrowsExactly(ConaryError.nothingToDo("Nothing to update: every trove is at its newest version."), try root.update([], command: "t"))
+        XCTAssertThrowsExactly(ConaryError.pinned("app"), try root.install(["app=2"], command: "t"))
+        XCTAssertThrowsExactly(ConaryError.pinned("app"), try root.remove(["app"], command: "t"))
         try root.pinTrove("app", false)
 
         let plan = try root.planUpdate([])
@@ -106,8 +116,8 @@ final class DeploymentTests: XCTestCase {
         XCTAssertEqual(result.summary, "update app 1 → 10")
         XCTAssertEqual(readFile(rootPath + "/usr/bin/app"), "10")
         XCTAssertEqual(readFile(rootPath + "/usr/bin/tool"), "t")
-        XCTAssertThrowsConary(.troveNotInstalled("nope"), try root.update(["nope"], command: "t"))
-        XCTAssertThrowsConary(.troveNotInstalled("nope"), try root.pinTrove("nope", true))
+        XCTAssertThrowsExactly(ConaryError.troveNotInstalled("nope"), try root.update(["nope"], command: "t"))
+        XCTAssertThrowsExactly(ConaryError.troveNotInstalled("nope"), try root.pinTrove("nope", true))
     }
 
     func testRemoveDropsTheTroveAndRefusesUnknownNames() throws {
@@ -115,7 +125,7 @@ final class DeploymentTests: XCTestCase {
         try commit(root, "a", "1", ["usr/bin/a": "a"])
         try commit(root, "b", "1", ["usr/bin/b": "b"])
         try root.install(["a", "b"], command: "t")
-        XCTAssertThrowsConary(.troveNotInstalled("c"), try root.remove(["c"], command: "t"))
+        XCTAssertThrowsExactly(ConaryError.troveNotInstalled("c"), try root.remove(["c"], command: "t"))
         try root.remove(["a"], command: "t")
         XCTAssertNil(lstatOf(rootPath + "/usr/bin/a"))
         XCTAssertEqual(readFile(rootPath + "/usr/bin/b"), "b")
@@ -127,7 +137,7 @@ final class DeploymentTests: XCTestCase {
         try commit(root, "a", "1", ["usr/bin/sh": "a"])
         try commit(root, "b", "1", ["bin/sh": "b"])
         try root.install(["a"], command: "t")
-        XCTAssertThrowsConary(.fileConflict(path: "/usr/bin/sh", first: "a=1", second: "b=1"), try root.install(["b"], command: "t"))
+        XCTAssertThrowsExactly(TreeError.fileConflict(path: "/usr/bin/sh", first: "a=1", second: "b=1"), try root.install(["b"], command: "t"))
         XCTAssertEqual(try root.states().count, 1)
         XCTAssertEqual(try root.changesets().count, 1)
         XCTAssertFalse(FileManager.default.fileExists(atPath: rootPath + "/conary/staging"))
@@ -143,7 +153,7 @@ final class DeploymentTests: XCTestCase {
         XCTAssertEqual(try root.states().map(\.state.status), [.archived, .pruned, .pruned, .archived, .active])
         XCTAssertTrue(FileManager.default.fileExists(atPath: rootPath + "/conary/states/1/usr/bin/app"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: rootPath + "/conary/states/2"))
-        XCTAssertThrowsConary(.stateUnavailable(2, reason: "it was pruned"), try root.activate(2, command: "t"))
+        XCTAssertThrowsExactly(DeployError.stateUnavailable(2, reason: "it was pruned"), try root.activate(2, command: "t"))
         try root.activate(1, command: "t")
         XCTAssertEqual(readFile(rootPath + "/usr/bin/app"), "v1")
     }
@@ -203,7 +213,7 @@ final class DeploymentTests: XCTestCase {
     func testObjectAtTheLinkLimitIsCopied() throws {
         let root = try open()
         try commit(root, "a", "1", ["usr/bin/a": "busy"])
-        let objectID = try XCTUnwrap(root.database.read { try String.fetchOne($0, sql: "SELECT objectId FROM files WHERE objectId IS NOT NULL") })
+        let objectID = try XCTUnwrap(root.database.queue.read { try String.fetchOne($0, sql: "SELECT objectId FROM files WHERE objectId IS NOT NULL") })
         let object = root.store.path + "/" + ObjectStore.relativePath(objectID)
         let farm = try scratch.root("links")
         var made = 1
@@ -220,10 +230,10 @@ final class DeploymentTests: XCTestCase {
         let root = try open()
         try commit(root, "a", "1", ["usr/bin/a": "a"])
         try FileManager.default.createDirectory(atPath: rootPath + "/usr/local", withIntermediateDirectories: true)
-        XCTAssertThrowsConary(.unmanagedUsr(rootPath + "/usr"), try root.install(["a"], command: "t"))
+        XCTAssertThrowsExactly(DeployError.unmanagedUsr(rootPath + "/usr"), try root.install(["a"], command: "t"))
         try FileManager.default.removeItem(atPath: rootPath + "/usr")
         try FileManager.default.createDirectory(atPath: rootPath + "/bin", withIntermediateDirectories: true)
-        XCTAssertThrowsConary(.notMergedUsr(path: rootPath + "/bin"), try root.install(["a"], command: "t"))
+        XCTAssertThrowsExactly(DeployError.notMergedUsr(path: rootPath + "/bin"), try root.install(["a"], command: "t"))
         XCTAssertEqual(try root.states().count, 0)
     }
 
@@ -238,7 +248,7 @@ final class DeploymentTests: XCTestCase {
         mount.waitUntilExit()
         guard mount.terminationStatus == 0 else { throw XCTSkip("SKIPPED: cannot mount a tmpfs here to stand in for a separate /usr.") }
         defer { umount(rootPath + "/usr") }
-        XCTAssertThrowsConary(.crossDevice(rootPath + "/usr"), try root.install(["a"], command: "t"))
+        XCTAssertThrowsExactly(DeployError.crossDevice(rootPath + "/usr"), try root.install(["a"], command: "t"))
         XCTAssertEqual(try root.states().count, 0)
     }
 
@@ -253,13 +263,13 @@ final class DeploymentTests: XCTestCase {
         }
         XCTAssertEqual(try root.troves().count, 0)
         XCTAssertEqual(try root.store.storedObjectIDs().count, 0)
-        XCTAssertThrowsConary(.troveNotFound("dev"), try root.install(["dev"], command: "t"))
+        XCTAssertThrowsExactly(ConaryError.troveNotFound("dev"), try root.install(["dev"], command: "t"))
     }
 
     func testDuplicateCommitIsRefused() throws {
         let root = try open()
         try commit(root, "a", "1", ["usr/bin/a": "a"])
-        XCTAssertThrowsConary(.troveExists(name: "a", version: "1"), try commit(root, "a", "1", ["usr/bin/a": "b"]))
+        XCTAssertThrowsExactly(PackageError.troveExists(name: "a", version: "1"), try commit(root, "a", "1", ["usr/bin/a": "b"]))
     }
 
     func testSecondProcessWaitsForTheRootLock() throws {

@@ -1,4 +1,14 @@
-import ConaryCore
+@testable import ConaryModel
+@testable import ConaryVersions
+@testable import ConarySupport
+@testable import ConaryStore
+@testable import ConaryDatabase
+@testable import ConaryFormats
+@testable import ConaryResolve
+@testable import ConaryVFS
+@testable import ConaryBoot
+@testable import ConaryDeploy
+@testable import ConaryOperations
 import Foundation
 import XCTest
 
@@ -60,9 +70,11 @@ func liveMarker(_ root: String) -> Int64? {
 }
 
 /// Asserts that `body` throws exactly `expected`.
-func XCTAssertThrowsConary<T>(_ expected: ConaryError, _ body: @autoclosure () throws -> T, file: StaticString = #filePath, line: UInt = #line) {
+/// Asserts that `body` throws exactly `expected` (of whichever layer's error type).
+func XCTAssertThrowsExactly<T, E: Error & Equatable>(_ expected: E, _ body: @autoclosure () throws -> T,
+                                                     file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertThrowsError(try body(), file: file, line: line) { error in
-        XCTAssertEqual(error as? ConaryError, expected, file: file, line: line)
+        XCTAssertEqual(error as? E, expected, "threw \(error)", file: file, line: line)
     }
 }
 

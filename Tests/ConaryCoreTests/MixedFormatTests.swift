@@ -1,4 +1,14 @@
-@testable import ConaryCore
+@testable import ConaryModel
+@testable import ConaryVersions
+@testable import ConarySupport
+@testable import ConaryStore
+@testable import ConaryDatabase
+@testable import ConaryFormats
+@testable import ConaryResolve
+@testable import ConaryVFS
+@testable import ConaryBoot
+@testable import ConaryDeploy
+@testable import ConaryOperations
 import XCTest
 
 /// `conary install ./x.rpm ./y.deb ./z.pkg.tar.zst ./w.ccs`: four formats, one changeset.
@@ -23,7 +33,7 @@ final class MixedFormatTests: XCTestCase {
         try root.trust(publicKey: CCSSigning.hex(try CCSPackage.readKey(scratch.base + "/key.pub", bytes: 32)))
         let result = try root.install(debs + [String(rpm), String(arch), ccs], resolving: false, command: "t")
         XCTAssertEqual(result.state.id, 1)
-        let formats = Dictionary(try root.installedTroves().filter { $0.kind == "package" }.map { ($0.name, $0.format) },
+        let formats = Dictionary(try root.installedTroves().filter { $0.kind == .package }.map { ($0.name, $0.format.rawValue) },
                                  uniquingKeysWith: { a, _ in a })
         XCTAssertEqual(formats, ["libc6": "deb", "hello": "deb", "conary-hello": "rpm", "arch-hello": "arch", "ccs-tool": "ccs"])
         for path in ["/usr/bin/hello", "/usr/bin/conary-hello", "/usr/bin/arch-hello", "/usr/bin/ccs-tool"] {

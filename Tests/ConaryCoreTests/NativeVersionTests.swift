@@ -1,4 +1,14 @@
-@testable import ConaryCore
+@testable import ConaryModel
+@testable import ConaryVersions
+@testable import ConarySupport
+@testable import ConaryStore
+@testable import ConaryDatabase
+@testable import ConaryFormats
+@testable import ConaryResolve
+@testable import ConaryVFS
+@testable import ConaryBoot
+@testable import ConaryDeploy
+@testable import ConaryOperations
 import XCTest
 
 /// Conary's own versions (/host@ns:tag/upstream-source-build, shadows, frozen timestamps)
@@ -65,9 +75,9 @@ final class NativeVersionTests: XCTestCase {
             XCTAssertEqual(VersionScheme.conary.compare(a, b), expected, "\(a) vs \(b)")
             XCTAssertEqual(VersionScheme.conary.compare(b, a), -expected, "\(b) vs \(a)")
         }
-        XCTAssertEqual(VersionScheme(format: "tree", version: "/a@ns:1/1.0-1-1"), .conary)
-        XCTAssertEqual(VersionScheme(format: "ccs", version: "1.0"), .rpm)
-        XCTAssertEqual(VersionScheme(format: "deb", version: "/odd"), .deb)
+        XCTAssertEqual(VersionScheme(format: .tree, version: "/a@ns:1/1.0-1-1"), .conary)
+        XCTAssertEqual(VersionScheme(format: .ccs, version: "1.0"), .rpm)
+        XCTAssertEqual(VersionScheme(format: .deb, version: "/odd"), .deb)
     }
 
     func testEachSchemeReadsRequirementsItsOwnWay() {

@@ -1,4 +1,14 @@
-@testable import ConaryCore
+@testable import ConaryModel
+@testable import ConaryVersions
+@testable import ConarySupport
+@testable import ConaryStore
+@testable import ConaryDatabase
+@testable import ConaryFormats
+@testable import ConaryResolve
+@testable import ConaryVFS
+@testable import ConaryBoot
+@testable import ConaryDeploy
+@testable import ConaryOperations
 import XCTest
 
 /// RPMs built by Debian's rpmbuild from Tests/Fixtures/rpm/conary-hello.spec.
@@ -28,7 +38,7 @@ final class RPMPackageTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: root.path + "/var/log/conary-hello.log"), "%ghost files are not shipped")
             let trove = try root.installedTrove("conary-hello")
             XCTAssertEqual(trove.version, "2:1.0-3")
-            XCTAssertEqual(trove.format, "rpm")
+            XCTAssertEqual(trove.format, .rpm)
             let info = try root.info(trove)
             XCTAssertEqual(info.components, ["conary-hello:config", "conary-hello:runtime", "conary-hello:supdoc"])
             XCTAssertEqual(info.scriptlets, ["postin"])

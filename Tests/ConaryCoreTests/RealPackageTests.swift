@@ -1,4 +1,14 @@
-@testable import ConaryCore
+@testable import ConaryModel
+@testable import ConaryVersions
+@testable import ConarySupport
+@testable import ConaryStore
+@testable import ConaryDatabase
+@testable import ConaryFormats
+@testable import ConaryResolve
+@testable import ConaryVFS
+@testable import ConaryBoot
+@testable import ConaryDeploy
+@testable import ConaryOperations
 import Crypto
 import Foundation
 import XCTest
@@ -24,7 +34,7 @@ final class RealPackageTests: XCTestCase {
         _ = try root.importPackages(debs)
         let result = try root.install(["busybox-static", "hello"], command: "test")
         let state = try root.state(result.state.id)
-        let reasons = Dictionary(state.troves.filter { $0.kind == "package" }.map { ($0.name, state.reasons[$0.id!]!) }, uniquingKeysWith: { a, _ in a })
+        let reasons = Dictionary(state.troves.filter { $0.kind == .package }.map { ($0.name, state.reasons[$0.id!]!.description) }, uniquingKeysWith: { a, _ in a })
         XCTAssertEqual(reasons["hello"], "explicit")
         XCTAssertEqual(reasons["busybox-static"], "explicit")
         XCTAssertEqual(reasons["libc6"], "required by hello")
@@ -36,20 +46,20 @@ final class RealPackageTests: XCTestCase {
                        "hello finds libc through /lib64 → usr/lib64 → lib")
 
         let hello = try root.trove(matching: "hello")
-        XCTAssertEqual(hello.format, "deb")
+        XCTAssertEqual(hello.format, .deb)
         XCTAssertEqual(hello.sha256?.count, 64)
-        let components = try root.database.read { try Catalog.withComponents(hello, db: $0) }.map(\.name)
+        let components = try root.database.read { try $0.withComponents(hello) }.map(\.name)
         XCTAssertEqual(components, ["hello", "hello:doc", "hello:locale", "hello:runtime", "hello:supdoc"])
-        let requires = try root.database.read {
+        let requires = try root.database.queue.read {
             try String.fetchAll($0, sql: "SELECT capability || ' ' || coalesce(comparison, '') || ' ' || coalesce(version, '') FROM dependencies WHERE troveId = ? AND relation = 'requires'",
                                 arguments: [hello.id])
         }
         XCTAssertTrue(requires.contains { $0.hasPrefix("libc6 >= ") }, "\(requires)")
-        let conffiles = try root.database.read {
+        let conffiles = try root.database.queue.read {
             try String.fetchAll($0, sql: "SELECT path FROM files WHERE flags & 1 != 0")
         }
         XCTAssertTrue(conffiles.contains("/etc/ld.so.conf.d/x86_64-linux-gnu.conf"), "\(conffiles)")
-        let scripts = try root.database.read { try String.fetchAll($0, sql: "SELECT name FROM scriptlets ORDER BY name") }
+        let scripts = try root.database.queue.read { try String.fetchAll($0, sql: "SELECT name FROM scriptlets ORDER BY name") }
         XCTAssertTrue(scripts.contains("postinst"), "\(scripts)")
     }
 
@@ -117,7 +127,7 @@ final class RealPackageTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(debs.count, 100)
         let root = try ConaryRoot(path: rootPath, create: true)
         let result = try root.install(debs, resolving: false, command: "test")
-        XCTAssertEqual(try root.state(result.state.id).troves.filter { $0.kind == "package" }.count, debs.count)
+        XCTAssertEqual(try root.state(result.state.id).troves.filter { $0.kind == .package }.count, debs.count)
         XCTAssertGreaterThan(try compareWithDpkg(debs), 10_000)
         XCTAssertEqual(try root.verify(), [])
     }
@@ -145,9 +155,9 @@ final class RealPackageTests: XCTestCase {
         XCTAssertEqual(try root.troves().count, 0, "planning downloads nothing")
 
         let result = try root.install(["gzip"], command: "t")
-        let installed = Set(try root.state(result.state.id).troves.filter { $0.kind == "package" }.map(\.name))
+        let installed = Set(try root.state(result.state.id).troves.filter { $0.kind == .package }.map(\.name))
         XCTAssertEqual(installed, try aptSimulation(["gzip"], repository: repository))
-        XCTAssertEqual(Set(try root.troves().filter { $0.kind == "package" }.map(\.name)), installed, "only the picked files were downloaded")
+        XCTAssertEqual(Set(try root.troves().filter { $0.kind == .package }.map(\.name)), installed, "only the picked files were downloaded")
         XCTAssertTrue(try runTool("chroot", [rootPath, "/bin/gzip", "--version"]).output.hasPrefix("gzip "))
     }
 

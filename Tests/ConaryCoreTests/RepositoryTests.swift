@@ -1,4 +1,14 @@
-@testable import ConaryCore
+@testable import ConaryModel
+@testable import ConaryVersions
+@testable import ConarySupport
+@testable import ConaryStore
+@testable import ConaryDatabase
+@testable import ConaryFormats
+@testable import ConaryResolve
+@testable import ConaryVFS
+@testable import ConaryBoot
+@testable import ConaryDeploy
+@testable import ConaryOperations
 import XCTest
 
 /// A local folder of package files with several versions, synced into the store.

@@ -1,0 +1,40 @@
+import ConaryModel
+
+/// Why a state cannot be built, swapped or activated on this root. Nothing live has changed
+/// when one of these is thrown.
+public enum DeployError: Error, CustomStringConvertible, Equatable {
+    case unmanagedUsr(String)
+    case notMergedUsr(path: String)
+    case crossDevice(String)
+    case exchangeUnsupported(String)
+    case bootedStateNotLive(booted: Int64, live: Int64)
+    case stateUnavailable(Int64, reason: String)
+    case alreadyActive(Int64)
+    /// A staging step failed; the changeset was undone.
+    case stagingFailed(step: String, detail: String)
+    case initramfsFailed(kernel: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case let .unmanagedUsr(path):
+            return "\(path) exists but is not managed by Conary (no .conary-state); move it away or use an empty root."
+        case let .notMergedUsr(path):
+            return "\(path) is a real directory, but Conary needs a merged-/usr root where it is a symlink into usr."
+        case let .crossDevice(path):
+            return "\(path) and the Conary store are on different filesystems; hardlinks and the atomic swap need one filesystem."
+        case let .exchangeUnsupported(path):
+            return "The filesystem under \(path) does not support renameat2(RENAME_EXCHANGE), so /usr cannot be swapped atomically."
+        case let .bootedStateNotLive(booted, live):
+            return "This boot runs state \(booted), but state \(live) is the live one; make \(booted) live first "
+                + "(conary state activate \(booted)) or boot state \(live)."
+        case let .stateUnavailable(id, reason):
+            return "State \(id) cannot be activated: \(reason)."
+        case let .alreadyActive(id):
+            return "State \(id) is already the active state."
+        case let .stagingFailed(step, detail):
+            return "The \(step) step failed, so the state was not deployed: \(detail)"
+        case let .initramfsFailed(kernel, detail):
+            return "dracut could not build the initramfs of kernel \(kernel), so the state was not deployed: \(detail)"
+        }
+    }
+}

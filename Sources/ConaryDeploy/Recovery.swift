@@ -1,0 +1,81 @@
+import ConaryDatabase
+import ConaryModel
+import ConarySupport
+import Foundation
+
+/// Brings a root back to a consistent state after a crash at any point of a changeset.
+///
+/// The filesystem is the truth for where trees are: every tree carries its state number,
+/// and the live /usr's number says which state is running. The database is the truth for
+/// which states exist. A changeset is finished if its swap happened (its state is live),
+/// abandoned otherwise: whatever its staging steps left (the staging folder, store objects
+/// no record uses, the pending state's rows) goes with it.
+extension StateTransaction {
+    /// Runs before every command, under the root's lock; returns what it did, for the user.
+    public func recover() throws -> [String] {
+        var messages: [String] = []
+        try store.discardAbandonedIntakes()
+        try trees.emptyTrash()
+        // Scratch space of an interrupted changeset (package files being fetched, say): redone next time.
+        for folder in transientFolders where FileSystem.exists(folder, relativeTo: trees.conary.fd) {
+            try FileSystem.removeTree(folder, relativeTo: trees.conary.fd)
+        }
+        let live: Int64?
+        do { live = try trees.liveState() } catch DeployError.unmanagedUsr { live = nil }
+        let known = try database.read { try $0.allStates() }.reduce(into: [Int64: StateStatus]()) { $0[$1.id] = $1.status }
+        // A tree may be archived under a number only if that state exists and is not live.
+        func belongsInArchive(_ id: Int64?) -> Bool {
+            guard let id, id != live, let status = known[id] else { return false }
+            return (status == .active || status == .archived) && !trees.hasArchive(id)
+        }
+
+        if FileSystem.exists(StateTrees.staging, relativeTo: trees.conary.fd) {
+            let marker = try trees.marker(of: StateTrees.stagingUsr, relativeTo: trees.conary.fd)
+            if FileSystem.exists(StateTrees.stagingUsr, relativeTo: trees.conary.fd) {
+                if belongsInArchive(marker) {
+                    try trees.archive(StateTrees.stagingUsr, as: marker!)
+                    messages.append("Archived the tree of state \(marker!) that an interrupted swap left in staging.")
+                } else {
+                    messages.append("Discarded a staging tree that an interrupted changeset left behind.")
+                }
+            }
+            try trees.delete(StateTrees.staging)
+        }
+
+        for id in try trees.archivedStates() {
+            let holder = "\(StateTrees.states)/\(id)"
+            let marker = try trees.marker(of: StateTrees.archived(id), relativeTo: trees.conary.fd)
+            if marker == id { continue }
+            if belongsInArchive(marker) {
+                try trees.archive(StateTrees.archived(id), as: marker!)
+                messages.append("Moved the tree of state \(marker!) back to its archive after an interrupted activation.")
+            } else if FileSystem.exists(StateTrees.archived(id), relativeTo: trees.conary.fd) {
+                try trees.delete(StateTrees.archived(id))
+                messages.append("Removed a tree from \(holder) that belongs to no state.")
+            }
+            trees.removeEmptyHolder(holder)
+        }
+
+        for changeset in try database.read({ try $0.pendingChangesets() }) {
+            if live == changeset.toState {
+                try database.write { try $0.markActive(changeset.toState, changeset: changeset.id!) }
+                messages.append("Finished the interrupted \(changeset.kind) changeset: state \(changeset.toState) is active.")
+            } else {
+                try database.write { try $0.abandon(changeset) }
+                let stays = live.map { "state \($0)" } ?? "no state"
+                messages.append("Rolled back the interrupted \(changeset.kind) changeset; the system stays on \(stays).")
+            }
+        }
+
+        if let live, let status = known[live], status != .active, status != .pending {
+            try database.write { try $0.markActive(live, changeset: nil) }
+            messages.append("The live /usr holds state \(live); the database now records it as active.")
+        }
+
+        let prunedWithTrees = try database.read { try $0.stateIDs(withStatus: .pruned) }.filter(trees.hasArchive)
+        for id in prunedWithTrees {
+            try trees.deleteArchive(of: id)
+        }
+        return messages
+    }
+}

@@ -1,0 +1,124 @@
+import ConaryDatabase
+import ConaryDeploy
+import ConaryFormats
+import ConaryModel
+import ConaryStore
+import ConarySupport
+import ConaryVersions
+import ConaryVFS
+import Foundation
+
+/// One system root (`/` or `--root DIR`) opened for work: locked, recovered from any
+/// interrupted changeset, with its database, store and state trees at hand. This is the
+/// facade the command-line interface calls; the work is done by the layers below.
+public final class ConaryRoot {
+    public let path: String
+    /// <root>/conary: the database, the store, the state trees and Conary's settings.
+    let conaryPath: String
+    public let database: StateDatabase
+    public let store: ObjectStore
+    let trees: StateTrees
+    /// Every change of the live state goes through it.
+    let transaction: StateTransaction
+    let layout: RootLayout
+    private let lock: RootLock
+    /// Progress and recovery messages for the user (the CLI prints them to stderr).
+    let log: (String) -> Void
+    /// Set when the boot mounted a state on /usr: Conary then works on the tree underneath.
+    let usrMount: UsrMount?
+
+    /// Opens `path`. With `create`, a root without Conary gets its conary/ folder;
+    /// without it, such a root is an error (read-only commands should not create anything).
+    public init(path: String, create: Bool, layout: RootLayout = .standard, log: @escaping (String) -> Void = { _ in }) throws {
+        self.path = path
+        self.layout = layout
+        self.log = log
+        guard let rootStat = FileSystem.lstat(path), FileSystem.isDirectory(rootStat) || FileSystem.isSymlink(rootStat) else {
+            throw ConaryError.rootMissing(path)
+        }
+        let conaryPath = path == "/" ? "/conary" : path + "/conary"
+        self.conaryPath = conaryPath
+        if !FileSystem.exists(conaryPath + "/conary.db") && !create { throw ConaryError.notInitialized(path) }
+        // Before any descriptor into the root is opened: they must see the physical tree.
+        usrMount = try UsrMount.detachIfMounted(rootPath: path)
+        try FileSystem.makeDirectory(conaryPath, mode: 0o700)
+        let root = try Descriptor.open(path, flags: O_RDONLY | O_DIRECTORY)
+        let conary = try Descriptor.directory(conaryPath)
+        if try root.stat().st_dev != conary.stat().st_dev { throw DeployError.crossDevice(conaryPath) }
+        lock = try RootLock(path: conaryPath + "/lock") { log("Waiting for another conary process to release \(conaryPath)/lock…") }
+        store = try ObjectStore(path: conaryPath + "/objects")
+        database = try StateDatabase(path: conaryPath + "/conary.db")
+        trees = try StateTrees(root: root, rootPath: path, conary: conary)
+        transaction = StateTransaction(database: database, store: store, trees: trees, usrMount: usrMount,
+                                       transientFolders: [Self.downloadFolder], log: log)
+        for message in try transaction.recover() { log(message) }
+    }
+
+    // MARK: Shared helpers
+
+    /// A one-line setting or marker in <root>/conary/<name>, trimmed; nil when there is none.
+    func setting(_ name: String) throws -> String? {
+        try FileSystem.readSmallFile(conaryPath + "/" + name)?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Writes <root>/conary/<name> atomically, or removes it for nil.
+    func setSetting(_ name: String, to value: String?) throws {
+        guard let value else { return try FileSystem.removeTree(conaryPath + "/" + name) }
+        let conary = try Descriptor.directory(conaryPath)
+        try FileSystem.writeAtomically(value + "\n", to: name, relativeTo: conary.fd)
+    }
+
+    func activeState() throws -> SystemState? {
+        try database.read { try $0.activeState() }
+    }
+
+    func requireActiveState() throws -> SystemState {
+        guard let state = try activeState() else { throw ConaryError.noActiveState }
+        return state
+    }
+
+    /// The in-memory tree of a set of troves (conflicts are found here, before any change).
+    func buildTree(_ troves: [Trove]) throws -> ArenaTree {
+        let files = try database.read { try $0.files(of: troves) }
+        return try TreeBuilder.build(.init(ownerNames: troves.map(\.spec), files: files), layout: layout)
+    }
+
+    public func tree(ofState id: Int64) throws -> ArenaTree {
+        try buildTree(try database.read { try $0.members(ofState: id) })
+    }
+
+    // MARK: Import
+
+    /// Imports a directory tree as a new trove.
+    public func commit(directory: String, name: String, version: String) throws -> TreeImporter.Summary {
+        try TreeImporter.importTree(at: directory, name: name, version: version, store: store, database: database)
+    }
+
+    /// Imports package files (.deb) as package troves with components, all or nothing.
+    public func importPackages(_ paths: [String]) throws -> [Trove] {
+        try PackageImporter.importPackages(paths, store: store, database: database, trustedKeys: try trustedKeys())
+    }
+
+    /// <root>/conary/trusted-keys/<id>.pub: the CCS signing keys this root accepts.
+    private var trustedKeyDirectory: String { conaryPath + "/trusted-keys" }
+
+    public func trustedKeys() throws -> Set<String> {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: trustedKeyDirectory) else { return [] }
+        return Set(names.filter { $0.hasSuffix(".pub") }.compactMap {
+            try? String(contentsOfFile: trustedKeyDirectory + "/" + $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        })
+    }
+
+    /// Adds a public key (hex, as `ccs keygen` writes it) to the trusted keys; returns its id.
+    @discardableResult
+    public func trust(publicKey: String) throws -> String {
+        guard let bytes = CCSSigning.bytes(publicKey), bytes.count == 32 else {
+            throw ConaryError.invalidPublicKey
+        }
+        let id = CCSSigning.keyID(publicKey)
+        try FileSystem.makeDirectory(trustedKeyDirectory, mode: 0o755)
+        let directory = try Descriptor.directory(trustedKeyDirectory)
+        try FileSystem.writeAtomically(publicKey + "\n", to: id + ".pub", relativeTo: directory.fd)
+        return id
+    }
+}

@@ -1,0 +1,227 @@
+import ConaryDeploy
+import ConaryModel
+import ConaryResolve
+import ConarySupport
+import ConaryVersions
+import Foundation
+
+/// install and remove: each builds a complete new state tree and swaps it in.
+extension ConaryRoot {
+    public struct DeployResult: Sendable {
+        public let state: SystemState
+        public let summary: String
+        public let directories: Int
+        public let links: Int
+        public let copies: Int
+        public let symlinks: Int
+        public let planSeconds: Double
+        public let blitSeconds: Double
+        public let swapSeconds: Double
+    }
+
+    /// What a changeset will do, computed before anything changes (`--dry-run` prints it).
+    public struct Plan: Sendable {
+        public let kind: ChangesetKind
+        public let members: [Trove]
+        /// Why each member is installed, by trove id.
+        public let reasons: [Int64: InstallReason]
+        public let added: [String]
+        public let updated: [String]
+        public let removed: [String]
+        /// Regular-file bytes of the troves that arrive (linked from the store, not copied).
+        public let incomingBytes: Int64
+        /// How much bigger (or, negative, smaller) the new state's tree is than the active one
+        /// (a package still to download counts with its file size).
+        public let treeGrowth: Int64
+        /// Package files to fetch from repositories before the state can be built.
+        public var downloads: [PackageDownload] = []
+        /// Why each download is installed, by its name=version.
+        public var downloadReasons: [String: InstallReason] = [:]
+
+        public var downloadBytes: Int64 { downloads.reduce(0) { $0 + $1.size } }
+
+        public var summary: String {
+            [("install", added), ("update", updated), ("remove", removed)].filter { !$0.1.isEmpty }
+                .map { "\($0.0) \(Plan.abbreviated($0.1))" }.joined(separator: "; ")
+        }
+
+        var isEmpty: Bool { added.isEmpty && updated.isEmpty && removed.isEmpty }
+
+        /// "a, b, c" for short lists, "a, b, c and 197 more" for long ones (state summaries stay one line).
+        private static func abbreviated(_ items: [String]) -> String {
+            items.count <= 4 ? items.joined(separator: ", ") : items.prefix(3).joined(separator: ", ") + " and \(items.count - 3) more"
+        }
+    }
+
+    /// Adds troves to the active state with everything they require. A spec is "name",
+    /// "name=version", "name[flavor]", "name:component" or the path of a package file, which
+    /// is imported first. A trove whose name is installed replaces that version.
+    /// `resolving: false` installs exactly what is named (rpm's --nodeps): requirements and
+    /// conflicts are not checked, nothing is pulled in; obsoletes still replace.
+    @discardableResult
+    public func install(_ specs: [String], resolving: Bool = true, command: String) throws -> DeployResult {
+        try apply(try planInstall(specs, resolving: resolving), command: command)
+    }
+
+    /// Removes troves; one whose removal would leave an installed trove with an unmet
+    /// requirement is refused unless `allowBreaking`.
+    @discardableResult
+    public func remove(_ names: [String], allowBreaking: Bool = false, command: String) throws -> DeployResult {
+        try apply(try planRemove(names, allowBreaking: allowBreaking), command: command)
+    }
+
+    /// Moves installed troves (all, or the named ones) to their newest versions whose
+    /// requirements can be met, pulling in what those need.
+    @discardableResult
+    public func update(_ names: [String], command: String) throws -> DeployResult {
+        try apply(try planUpdate(names), command: command)
+    }
+
+    /// Removes the troves that were installed only because something needed them and that
+    /// nothing explicitly installed needs any more.
+    @discardableResult
+    public func autoremove(command: String) throws -> DeployResult {
+        try apply(try planAutoremove(), command: command)
+    }
+
+    /// Fetches and imports what the plan downloads, then deploys its state.
+    public func apply(_ plan: Plan, command: String) throws -> DeployResult {
+        var members = plan.members, reasons = plan.reasons
+        for trove in try fetch(plan.downloads) {
+            let arrived = try database.read { try $0.withComponents(trove) }
+            members += arrived
+            for member in arrived { reasons[member.id!] = plan.downloadReasons[trove.spec] ?? .explicit }
+        }
+        return try deploy(members, reasons: reasons, kind: plan.kind, summary: plan.summary, command: command)
+    }
+
+    public func planInstall(_ specs: [String], resolving: Bool = true) throws -> Plan {
+        guard !specs.isEmpty else { throw ConaryError.missingOperand("Name at least one trove to install.") }
+        let files = specs.filter(isPackageFile)
+        let imported = try importPackages(files)
+        let system = try systemFlavor()
+        // A spec the store cannot answer may name an entry of a synced package index.
+        let requested = try specs.map { spec -> Trove? in
+            // A name picks a flavor that fits; a package file must fit as it is.
+            guard let index = files.firstIndex(of: spec) else {
+                do { return try self.trove(matching: spec) } catch ConaryError.troveNotFound { return nil }
+            }
+            let trove = imported[index]
+            if try Flavor(trove.flavor).score(on: system) == nil {
+                throw ConaryError.builtForOtherSystem(spec: trove.spec, flavor: trove.flavor, system: system.description)
+            }
+            return trove
+        }
+        let context = try ResolutionContext(root: self, requested: requested.compactMap { $0 }, resolving: resolving)
+        var wanted = Set<Int>()
+        for (spec, trove) in zip(specs, requested) {
+            guard let unit = context.newest(stored: trove.flatMap(context.unit), indexed: context.indexUnit(matching: spec)) else {
+                throw ConaryError.troveNotFound(spec)
+            }
+            let name = context.resolver.units[unit].name, packageName = String(name.split(separator: ":")[0])
+            if let installed = context.installedUnit(named: name), installed != unit, context.pinned.contains(packageName) {
+                throw ConaryError.pinned(packageName)
+            }
+            wanted.insert(unit)
+        }
+        let outcome = try context.resolver.install(wanted.sorted(), locked: context.locked)
+        let plan = try context.plan(kind: .install, outcome: outcome, explicit: wanted, root: self)
+        guard !plan.isEmpty else {
+            throw ConaryError.nothingToDo("Nothing to do: \(specs.joined(separator: ", ")) already in the active state.")
+        }
+        return plan
+    }
+
+    /// "name" drops a package with its components, "name:component" only that component.
+    public func planRemove(_ names: [String], allowBreaking: Bool = false) throws -> Plan {
+        guard !names.isEmpty else { throw ConaryError.missingOperand("Name at least one trove to remove.") }
+        let before = try activeMembers()
+        var members = before
+        let pinned = try pinnedNames()
+        for name in names {
+            let bare = String(name.split(separator: "=").first ?? "")
+            let matches = members.filter { $0.name == bare || $0.spec == name || !bare.contains(":") && $0.packageName == bare }
+            guard !matches.isEmpty else { throw ConaryError.troveNotInstalled(name) }
+            if pinned.contains(matches[0].packageName) { throw ConaryError.pinned(matches[0].packageName) }
+            members.removeAll { matches.contains($0) }
+        }
+        let broken = try breakage(from: before, to: members)
+        if !allowBreaking && !broken.isEmpty {
+            let needs = Dictionary(grouping: broken) { $0.trove.spec }
+            throw ConaryError.wouldBreak(names, dependants: needs.keys.sorted().map { spec in
+                "\(spec) (needs \(needs[spec]!.map(\.relation).joined(separator: ", ")))"
+            })
+        }
+        let reasons = try activeState().map { state in try database.read { try $0.reasons(ofState: state.id) } } ?? [:]
+        return Plan(kind: .remove, members: members, reasons: reasons,
+                    added: [], updated: [], removed: names, incomingBytes: 0,
+                    treeGrowth: try bytes(of: members) - bytes(of: before))
+    }
+
+    public func planUpdate(_ names: [String]) throws -> Plan {
+        let context = try ResolutionContext(root: self)
+        let named = try names.map { name -> Int in
+            guard let unit = context.installedUnit(named: name) else { throw ConaryError.troveNotInstalled(name) }
+            if context.pinned.contains(name.split(separator: ":")[0].description) { throw ConaryError.pinned(name) }
+            return unit
+        }
+        let outcome = try context.resolver.update(named, locked: context.locked)
+        let plan = try context.plan(kind: .update, outcome: outcome, explicit: [], root: self)
+        guard !plan.isEmpty else { throw ConaryError.nothingToDo("Nothing to update: every trove is at its newest version.") }
+        return plan
+    }
+
+    public func planAutoremove() throws -> Plan {
+        let context = try ResolutionContext(root: self, withStore: false)
+        let explicit = context.installed.filter(context.isExplicit)
+        let unneeded = Set(context.resolver.unneeded(explicit: explicit)).subtracting(context.locked)
+        guard !unneeded.isEmpty else {
+            throw ConaryError.nothingToDo("Nothing to remove: every installed trove is explicit or needed by one that is.")
+        }
+        let keep = context.installed.filter { !unneeded.contains($0) }
+        return try context.plan(kind: .autoremove, outcome: Resolver.Outcome(installed: keep, requiredBy: [:]), explicit: [], root: self)
+    }
+
+    private func activeMembers() throws -> [Trove] {
+        guard let active = try activeState() else { return [] }
+        return try database.read { try $0.members(ofState: active.id) }
+    }
+
+    func bytes(of troves: [Trove]) throws -> Int64 {
+        try database.read { try $0.fileBytes(of: troves) }
+    }
+
+    /// A spec naming an existing regular file is a package to import, not a trove name.
+    private func isPackageFile(_ spec: String) -> Bool {
+        guard spec.contains("/"), let st = FileSystem.lstat(spec) else { return false }
+        return FileSystem.isRegular(st) || FileSystem.isSymlink(st)
+    }
+
+    // MARK: Pins
+
+    /// Keeps a package at its installed version: update skips it, install of another version
+    /// and remove refuse it until it is unpinned.
+    public func pinTrove(_ name: String, _ pinned: Bool) throws {
+        if pinned, try !activeMembers().contains(where: { $0.name == name }) { throw ConaryError.troveNotInstalled(name) }
+        try database.write { try $0.setPinned(trove: name, pinned) }
+    }
+
+    public func pinnedNames() throws -> Set<String> {
+        try database.read { try $0.pinnedNames() }
+    }
+
+    /// One changeset through the state transaction: the tree is built first (conflicts fail
+    /// here, before any change), then recorded, staged (blit, initramfs), swapped and committed.
+    func deploy(_ members: [Trove], reasons: [Int64: InstallReason], kind: ChangesetKind, summary: String, command: String) throws -> DeployResult {
+        let (tree, planSeconds) = try measure { try buildTree(members) }
+        let blit = BlitStep()
+        let steps: [StagingStep] = [blit, InitramfsStep(rootPath: path, bootEntriesManaged: bootDirectory.isManaged)]
+        let outcome = try transaction.deploy(.init(members: members, reasons: reasons, tree: tree, kind: kind, summary: summary, command: command),
+                                             steps: steps, layout: layout)
+        synchronizeBootEntriesAfterChange()
+        return DeployResult(state: outcome.state, summary: summary, directories: blit.stats.directories, links: blit.stats.links,
+                            copies: blit.stats.copies, symlinks: blit.stats.symlinks, planSeconds: planSeconds,
+                            blitSeconds: outcome.stepSeconds.first { $0.step == blit.name }?.seconds ?? 0,
+                            swapSeconds: outcome.swapSeconds)
+    }
+}

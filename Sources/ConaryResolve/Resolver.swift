@@ -1,0 +1,169 @@
+import ConaryModel
+import ConaryVersions
+/// Answers dependency questions over a universe with libsolv: what an install, update or
+/// autoremove turns the installed set into, and what a set of units leaves unmet.
+/// Units are addressed by index: installed ones first, then available ones.
+package final class Resolver {
+    package let units: [ResolverUnit]
+    package let installedCount: Int
+    private let pool: SolverPool
+    private var solvables: [SolverPool.ID] = []
+    private var unitOf: [SolverPool.ID: Int] = [:]
+    /// Per unit, its requirements and conflicts as pool ids and as the package wrote them
+    /// (different texts can share one id once versions become rungs).
+    private var requirementIDs: [[SolverPool.ID]] = []
+    /// First alternatives of Debian "a | b" requirements: dpkg's convention makes the first
+    /// one the default, and apt takes it when the group is not met otherwise.
+    private var firstAlternatives: Set<SolverPool.ID> = []
+    private var relationTexts: [[SolverPool.ID: String]] = []
+
+    package init(_ universe: ResolverUniverse) {
+        units = universe.installed + universe.available
+        installedCount = universe.installed.count
+        let debianLike = units.filter { $0.scheme == .deb || $0.scheme == .arch }.count
+        pool = SolverPool(semantics: debianLike * 2 >= units.count ? .debian : .rpm)
+        var ladder = VersionLadder()
+        for unit in units {
+            ladder.add(unit.name, unit.version, scheme: unit.scheme)
+            for provide in unit.provides { if let version = provide.version { ladder.add(provide.capability, version, scheme: unit.scheme) } }
+        }
+        ladder.build()
+        for (index, unit) in units.enumerated() {
+            let translate = { (relation: Dependency) -> SolverPool.ID in self.translate(relation, scheme: unit.scheme, ladder: ladder) }
+            let alternatives = unit.requires.map { group in group.map(translate) }
+            let requires = alternatives.map { $0.reduce(0) { $0 == 0 ? $1 : self.pool.either($0, $1) } }
+            if unit.scheme == .deb { firstAlternatives.formUnion(alternatives.filter { $0.count > 1 }.map { $0[0] }) }
+            // A versioned provide offers exactly its version.
+            let provides = unit.provides.map { provide -> SolverPool.ID in
+                guard let version = provide.version else { return pool.name(provide.capability) }
+                return pool.relation(pool.name(provide.capability), .equal, rung: ladder.rung(provide.capability, version))
+            }
+            let conflicts = unit.conflicts.map(translate)
+            let spec = SolverPool.SolvableSpec(name: unit.name, rung: ladder.rung(unit.name, unit.version), provides: provides,
+                                               requires: requires, conflicts: conflicts,
+                                               obsoletes: unit.obsoletes.map(translate))
+            let id = pool.add(spec, installed: index < installedCount)
+            solvables.append(id)
+            unitOf[id] = index
+            requirementIDs.append(requires)
+            var texts: [SolverPool.ID: String] = [:]
+            for (group, dep) in zip(unit.requires, requires) { texts[dep] = group.map(\.text).joined(separator: " | ") }
+            for (relation, dep) in zip(unit.conflicts, conflicts) { texts[dep] = relation.text }
+            relationTexts.append(texts)
+        }
+        pool.seal()
+    }
+
+    package struct Outcome {
+        /// Units installed afterwards.
+        package var installed: [Int]
+        /// For units the solver pulled in: the unit whose requirement brought each one.
+        package var requiredBy: [Int: Int]
+
+        package init(installed: [Int], requiredBy: [Int: Int]) {
+            self.installed = installed
+            self.requiredBy = requiredBy
+        }
+    }
+
+    /// Installs `requested` (indices), keeping `locked` installed units as they are.
+    package func install(_ requested: [Int], locked: [Int]) throws -> Outcome {
+        try run(requested.map { .install(solvables[$0]) } + locked.map { .lock(solvables[$0]) }, action: "install")
+    }
+
+    /// Moves the named installed units (or all when none is named) to the newest versions
+    /// whose requirements can be met.
+    package func update(_ named: [Int], locked: [Int]) throws -> Outcome {
+        let jobs: [SolverPool.Job] = named.isEmpty ? [.updateAll] : named.map { .update(solvables[$0]) }
+        return try run(jobs + locked.map { .lock(solvables[$0]) }, action: "update")
+    }
+
+    /// Installed units that no explicitly installed unit needs, directly or through others.
+    package func unneeded(explicit: [Int]) -> [Int] {
+        let run = pool.solve(explicit.map { .userInstalled(solvables[$0]) })
+        return run.unneeded().compactMap { unitOf[$0] }.sorted()
+    }
+
+    /// Requirements of `members` that no unit among `members` meets, as (unit, relation text).
+    package func unmet(among members: Set<Int>) -> [(unit: Int, relation: String)] {
+        let present = Set(members.map { solvables[$0] })
+        return members.sorted().flatMap { index in
+            requirementIDs[index].filter { !pool.providers(of: $0).contains(where: present.contains) }
+                .map { (index, relationTexts[index][$0] ?? "") }
+        }
+    }
+
+    /// Installed units with a requirement that `target` (a unit index) meets.
+    package func dependants(of target: Int, among members: Set<Int>) -> [Int] {
+        let solvable = solvables[target]
+        return members.sorted().filter { index in
+            index != target && requirementIDs[index].contains { pool.providers(of: $0).contains(solvable) }
+        }
+    }
+
+    private func run(_ jobs: [SolverPool.Job], action: String) throws -> Outcome {
+        let run = pool.solve(jobs + firstAlternatives.sorted().map { .favor($0) })
+        guard run.problemCount == 0 else { throw ResolutionError.unresolvable(action: action, reasons: explain(run.problems())) }
+        let after = run.installedAfterwards()
+        var requiredBy: [Int: Int] = [:]
+        for id in after where !pool.isInstalled(id) {
+            if let source = run.requiredBy(id), let unit = unitOf[source] { requiredBy[unitOf[id]!] = unit }
+        }
+        return Outcome(installed: after.compactMap { unitOf[$0] }.sorted(), requiredBy: requiredBy)
+    }
+
+    /// One sentence per distinct fact of each problem: the missing capability and who needs
+    /// it, the conflict and its parties, the pin in the way.
+    private func explain(_ problems: [[SolverRun.RuleFact]]) -> [String] {
+        var lines: [String] = []
+        for facts in problems {
+            for fact in facts {
+                guard let line = sentence(fact), !lines.contains(line) else { continue }
+                lines.append(line)
+            }
+        }
+        return lines.isEmpty ? ["The solver found no way to satisfy every requirement."] : lines
+    }
+
+    private func sentence(_ fact: SolverRun.RuleFact) -> String? {
+        let source = name(fact.source), target = name(fact.target)
+        let relation = unitOf[fact.source].flatMap { relationTexts[$0][fact.dep] } ?? "a capability"
+        switch fact.kind {
+        case .nothingProvides: return "\(source) needs \(relation), which nothing available provides."
+        case .jobNothingProvides: return "Nothing available provides \(relation)."
+        case .requires:
+            let offered = pool.providers(of: fact.dep).compactMap { unitOf[$0] }.map { units[$0].spec }
+            return "\(source) needs \(relation)" + (offered.isEmpty ? "." : ", offered by \(offered.joined(separator: ", ")).")
+        case .conflicts: return "\(source) conflicts with \(target) (\(relation))."
+        case .selfConflict: return "\(source) conflicts with itself."
+        case .obsoletes: return "\(source) replaces \(target)."
+        case .sameName: return "\(source) and \(target) cannot both be installed."
+        case .pinned: return "\(source) is pinned at its installed version."
+        case .keptInstalled: return "\(source) is installed and would have to go; remove it first if that is what you want."
+        case .notInstallable: return "\(source) cannot be installed on this system."
+        case .other: return nil
+        }
+    }
+
+    private func name(_ id: SolverPool.ID) -> String { unitOf[id].map { units[$0].spec } ?? "" }
+
+    /// A relation as a pool dependency: unversioned by name, versioned as the run of rungs
+    /// its operator accepts; a run that is empty matches nothing (rung 0 never exists).
+    private func translate(_ relation: Dependency, scheme: VersionScheme, ladder: VersionLadder) -> SolverPool.ID {
+        let name = pool.name(relation.capability)
+        guard let text = relation.comparison, let version = relation.version,
+              let comparison = VersionComparison(text, scheme: scheme) else { return name }
+        guard let run = ladder.satisfying(relation.capability, comparison, version, scheme: scheme) else {
+            return pool.relation(name, .equal, rung: 0)
+        }
+        let top = ladder.top(relation.capability)
+        switch (run.lowerBound > 1, run.upperBound < top) {
+        case (false, false): return pool.relation(name, .atLeast, rung: 1)
+        case (true, false): return pool.relation(name, .atLeast, rung: run.lowerBound)
+        case (false, true): return pool.relation(name, .atMost, rung: run.upperBound)
+        case (true, true):
+            if run.lowerBound == run.upperBound { return pool.relation(name, .equal, rung: run.lowerBound) }
+            return pool.both(pool.relation(name, .atLeast, rung: run.lowerBound), pool.relation(name, .atMost, rung: run.upperBound))
+        }
+    }
+}

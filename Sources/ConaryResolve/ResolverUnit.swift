@@ -1,0 +1,72 @@
+import ConaryModel
+import ConaryVersions
+
+/// What the solver installs or removes as one piece: a package with its components, a tree,
+/// a component installed on its own, or an entry of a package index not yet in the store.
+package struct ResolverUnit {
+    package var name: String
+    package var version: String
+    package var scheme: VersionScheme
+    /// The troves a state gets for it (empty for an index entry).
+    package var troves: [Trove]
+    var provides: [Dependency] = []
+    /// Hard requirements; each inner list is a set of alternatives.
+    var requires: [[Dependency]] = []
+    var conflicts: [Dependency] = []
+    var obsoletes: [Dependency] = []
+    /// For an index entry: the package file to fetch if the solver picks it.
+    package var download: PackageDownload?
+
+    package var spec: String { "\(name)=\(version)" }
+
+    init(name: String, version: String, scheme: VersionScheme, troves: [Trove]) {
+        self.name = name
+        self.version = version
+        self.scheme = scheme
+        self.troves = troves
+    }
+
+    init(_ trove: Trove, members: [Trove]) {
+        self.init(name: trove.name, version: trove.version, scheme: VersionScheme(of: trove), troves: members)
+    }
+
+    /// Takes in the relations of one trove (or index entry). Recommendations are not
+    /// requirements. A Debian `Replaces` takes a package's place only where the package also
+    /// conflicts with (or breaks) it, and only for the versions that clash (sysvinit-utils
+    /// replaces lsb-base but conflicts only with lsb-base << 11.3~, so lsb-base 11.6 stays);
+    /// otherwise it just allows overwriting files.
+    /// Sonames a foreign package's files need are its distribution's business: its declared
+    /// dependencies already cover them (dpkg-shlibdeps, rpm's generators), and private
+    /// libraries found through RPATH would otherwise look missing. Trees and CCS packages
+    /// have no such tool behind them, so their derived requirements count. Breakage checks
+    /// (`everyDerived`) count them for every format: removing the component that ships a
+    /// library a program loads breaks that program whatever its metadata says.
+    mutating func absorb(_ dependencies: [Dependency], format: PackageFormat, requirementsOnly: Bool = false, everyDerived: Bool = false) {
+        var groups: [Int: [Dependency]] = [:]
+        let clashes = dependencies.filter { $0.relation == .conflicts || $0.relation == .breaks }
+        let foreign = !everyDerived && format.declaresItsDependencies
+        for dependency in dependencies {
+            switch dependency.relation {
+            case .requires where foreign && dependency.isDerivedFromContent: continue
+            case .requires, .preRequires:
+                // Pre-Depends and Depends number their alternatives separately.
+                groups[dependency.alternative * 2 + (dependency.relation == .preRequires ? 1 : 0), default: []].append(dependency)
+            case .provides where !requirementsOnly: provides.append(dependency)
+            case .conflicts, .breaks: conflicts.append(dependency)
+            case .obsoletes where !requirementsOnly: obsoletes.append(dependency)
+            case .replaces where !requirementsOnly && format == .deb:
+                obsoletes += clashes.filter { $0.capability == dependency.capability }
+            case .replaces where !requirementsOnly:
+                obsoletes.append(dependency)
+            default: continue
+            }
+        }
+        requires += groups.keys.sorted().map { groups[$0]! }
+    }
+
+    /// What `install --no-deps` leaves for the solver to weigh: replacements only.
+    mutating func dropRelationsForNoDeps() {
+        requires = []
+        conflicts = []
+    }
+}

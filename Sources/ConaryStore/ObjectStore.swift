@@ -1,0 +1,176 @@
+import ConarySupport
+import CLinux
+import Crypto
+import Foundation
+
+/// The content-addressed store: <root>/conary/objects/ab/cdef…, one read-only file per
+/// object, mtime 0, never modified in place.
+public final class ObjectStore: @unchecked Sendable {
+    public let path: String
+    package let directory: Descriptor
+    static let canonicalMTime = timespec(tv_sec: 0, tv_nsec: 0)
+    private static let incomingPrefix = ".incoming-"
+
+    package init(path: String) throws {
+        self.path = path
+        try FileSystem.makeDirectory(path, mode: 0o755)
+        directory = try Descriptor.directory(path)
+        for bucket in 0..<256 {
+            try FileSystem.makeDirectory(String(format: "%02x", bucket), relativeTo: directory.fd, mode: 0o755)
+        }
+    }
+
+    /// "ab/cdef…" for object id "abcdef…".
+    public static func relativePath(_ id: String) -> String {
+        let split = id.index(id.startIndex, offsetBy: 2)
+        return "\(id[..<split])/\(id[split...])"
+    }
+
+    public func contains(_ id: String) -> Bool {
+        FileSystem.exists(ObjectStore.relativePath(id), relativeTo: directory.fd)
+    }
+
+    package func openObject(_ id: String) throws -> Descriptor {
+        try Descriptor.open(ObjectStore.relativePath(id), relativeTo: directory.fd, flags: O_RDONLY | O_NOFOLLOW)
+    }
+
+    /// Starts a batch of new objects. Nothing is visible in the store until `place()`.
+    package func beginIntake() throws -> ObjectIntake {
+        try ObjectIntake(store: self, name: "\(ObjectStore.incomingPrefix)\(getpid())-\(UUID().uuidString.prefix(8))")
+    }
+
+    /// Removes intake folders left by an interrupted import.
+    package func discardAbandonedIntakes() throws {
+        for name in try FileSystem.listDirectory(directory.fd) where name.hasPrefix(ObjectStore.incomingPrefix) {
+            try FileSystem.removeTree(name, relativeTo: directory.fd)
+        }
+    }
+
+    /// Every object id that has a file in the store.
+    package func storedObjectIDs() throws -> [String] {
+        var ids: [String] = []
+        for bucket in 0..<256 {
+            let name = String(format: "%02x", bucket)
+            let bucketDir = try Descriptor.directory(name, relativeTo: directory.fd)
+            for file in try FileSystem.listDirectory(bucketDir.fd) { ids.append(name + file) }
+        }
+        return ids
+    }
+
+    /// Removes object `id`; returns the bytes it took (0 if it was gone already).
+    @discardableResult
+    public func remove(_ id: String) throws -> Int64 {
+        let relative = ObjectStore.relativePath(id)
+        let size = Int64(FileSystem.lstat(relative, relativeTo: directory.fd)?.st_size ?? 0)
+        if unlinkat(directory.fd, relative, 0) == -1 {
+            if errno == ENOENT { return 0 }
+            throw SystemError(operation: "Removing object", path: relative, errno: errno)
+        }
+        return size
+    }
+}
+
+/// One import's new objects: each file is hashed first, and only content the store lacks is
+/// copied (in the kernel, with copy_file_range) into a private folder. `place()` makes them
+/// durable with one syncfs and renames them into the store. A crash before `place()`
+/// leaves only the private folder, which the next run discards.
+package final class ObjectIntake: @unchecked Sendable {
+    private let store: ObjectStore
+    private let name: String
+    private let directory: Descriptor
+    private let lock = NSLock()
+    /// Objects this intake writes, by temp name; the id set stops a duplicate being written twice.
+    private var pending: [(temp: String, id: String)] = []
+    private var claimed: Set<String> = []
+    private var streamed = 0
+
+    fileprivate init(store: ObjectStore, name: String) throws {
+        self.store = store
+        self.name = name
+        try sys("Creating directory", name, mkdirat(store.directory.fd, name, 0o700))
+        directory = try Descriptor.directory(name, relativeTo: store.directory.fd)
+    }
+
+    /// Claims `id` for this intake under the temp name `written` (or a new one, returned);
+    /// nil when the store or this intake has it already.
+    private func claim(_ id: String, written: String? = nil) -> String? {
+        lock.lock(); defer { lock.unlock() }
+        guard !claimed.contains(id), !store.contains(id) else { return nil }
+        claimed.insert(id)
+        let temp = written ?? "f\(pending.count)"
+        pending.append((temp, id))
+        return temp
+    }
+
+    /// Adds the file open at `source` (read from offset 0) to the intake.
+    package func ingest(source: Int32, path: String, metadata: ObjectMetadata, buffer: ReadBuffer) throws -> (objectID: String, sha256: String, size: Int64) {
+        let before = try Descriptor.stat(source, path: path)
+        let (sha256, size) = try Hashing.stream(from: source, path: path, buffer: buffer.pointer)
+        let id = metadata.objectID(contentSHA256: sha256)
+        if let temp = claim(id) {
+            let output = try Descriptor.open(temp, relativeTo: directory.fd, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+            try sys("Rewinding", path, Int32(truncatingIfNeeded: lseek(source, 0, SEEK_SET)))
+            try FileCopy.copy(from: source, to: output.fd, length: size, path: path)
+            try metadata.apply(to: output.fd, path: path)
+        }
+        // The copy is not hashed again: a file that changed meanwhile shows in its stat.
+        let after = try Descriptor.stat(source, path: path)
+        guard Int64(after.st_size) == size, before.st_size == after.st_size,
+              before.st_mtim.tv_sec == after.st_mtim.tv_sec, before.st_mtim.tv_nsec == after.st_mtim.tv_nsec,
+              before.st_ctim.tv_sec == after.st_ctim.tv_sec, before.st_ctim.tv_nsec == after.st_ctim.tv_nsec else {
+            throw StoreError.changedDuringImport(path)
+        }
+        return (id, sha256, size)
+    }
+
+    /// Adds content that arrives as a stream (an archive member): it is written while it is
+    /// hashed, and dropped again if the store turns out to have it. `observe` sees every
+    /// chunk, for format checksums such as a .deb's md5sums.
+    package func ingest(path: String, metadata: ObjectMetadata, buffer: ReadBuffer,
+                read: (UnsafeMutableRawBufferPointer) throws -> Int,
+                observe: (UnsafeRawBufferPointer) -> Void) throws -> (objectID: String, sha256: String, size: Int64) {
+        lock.lock()
+        streamed += 1
+        let temp = "s\(streamed)"
+        lock.unlock()
+        let output = try Descriptor.open(temp, relativeTo: directory.fd, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+        var hasher = SHA256()
+        var size: Int64 = 0
+        while true {
+            let count = try read(buffer.pointer)
+            if count == 0 { break }
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer.pointer[0..<count])
+            hasher.update(bufferPointer: chunk)
+            observe(chunk)
+            try FileCopy.write(output.fd, chunk, path: path)
+            size += Int64(count)
+        }
+        try metadata.apply(to: output.fd, path: path)
+        let sha256 = hasher.finalize().hex
+        let id = metadata.objectID(contentSHA256: sha256)
+        if claim(id, written: temp) == nil { try sys("Removing", temp, unlinkat(directory.fd, temp, 0)) }
+        return (id, sha256, size)
+    }
+
+    /// Throws away everything ingested so far (a package was refused).
+    package func discard() throws {
+        try FileSystem.removeTree(name, relativeTo: store.directory.fd)
+    }
+
+    /// Makes every ingested object durable and visible in the store, then removes the intake.
+    package func place() throws {
+        try directory.syncFilesystem()
+        FaultInjection.point("import.objects-written")
+        for (temp, id) in pending {
+            let final = ObjectStore.relativePath(id)
+            if store.contains(id) {
+                try sys("Removing", temp, unlinkat(directory.fd, temp, 0))
+            } else {
+                try sys("Placing object", final, renameat(directory.fd, temp, store.directory.fd, final))
+            }
+        }
+        try store.directory.syncFilesystem()
+        try sys("Removing directory", name, unlinkat(store.directory.fd, name, AT_REMOVEDIR))
+        FaultInjection.point("import.objects-placed")
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+
+package enum Parallel {
+    /// Runs `body` for 0..<count on every core; each worker claims the next index, and the
+    /// first error stops the others from claiming more and is rethrown.
+    /// `makeContext` builds one per-worker value (a read buffer, say).
+    package static func forEach<Context>(_ count: Int, makeContext: () -> Context, _ body: (Int, Context) throws -> Void) throws {
+        let lock = NSLock()
+        var next = 0
+        var firstError: Error?
+        DispatchQueue.concurrentPerform(iterations: min(count, ProcessInfo.processInfo.activeProcessorCount)) { _ in
+            let context = makeContext()
+            while true {
+                lock.lock()
+                let claimed = firstError == nil && next < count ? next : nil
+                next += 1
+                lock.unlock()
+                guard let index = claimed else { return }
+                do {
+                    try body(index, context)
+                } catch {
+                    lock.lock()
+                    if firstError == nil { firstError = error }
+                    lock.unlock()
+                }
+            }
+        }
+        if let firstError { throw firstError }
+    }
+}

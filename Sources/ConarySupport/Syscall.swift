@@ -1,0 +1,152 @@
+import CLinux
+import Foundation
+
+/// Runs a libc call that returns -1 on failure and turns errno into a typed error.
+@discardableResult
+package func sys(_ operation: @autoclosure () -> String, _ path: @autoclosure () -> String, _ result: Int32) throws -> Int32 {
+    if result == -1 {
+        throw SystemError(operation: operation(), path: path(), errno: errno)
+    }
+    return result
+}
+
+/// An open file descriptor that closes itself.
+public final class Descriptor: @unchecked Sendable {
+    public let fd: Int32
+
+    public init(adopting fd: Int32) { self.fd = fd }
+
+    deinit { close(fd) }
+
+    /// Opens `path` relative to `directory` (AT_FDCWD for the working directory).
+    public static func open(_ path: String, relativeTo directory: Int32 = AT_FDCWD, flags: Int32, mode: mode_t = 0) throws -> Descriptor {
+        let fd = try sys("Opening", path, openat(directory, path, flags | O_CLOEXEC, mode))
+        return Descriptor(adopting: fd)
+    }
+
+    public static func directory(_ path: String, relativeTo directory: Int32 = AT_FDCWD) throws -> Descriptor {
+        try open(path, relativeTo: directory, flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+    }
+
+    public func stat() throws -> stat {
+        try Descriptor.stat(fd, path: "fd \(fd)")
+    }
+
+    package static func stat(_ fd: Int32, path: String) throws -> stat {
+        var st = Glibc.stat()
+        try sys("Reading metadata of", path, fstat(fd, &st))
+        return st
+    }
+
+    public func sync() throws {
+        try sys("Syncing", "fd \(fd)", fsync(fd))
+    }
+
+    /// Flushes the whole filesystem that holds this descriptor.
+    public func syncFilesystem() throws {
+        try sys("Syncing the filesystem of", "fd \(fd)", conary_syncfs(fd))
+    }
+}
+
+package enum FileSystem {
+    package static func lstat(_ path: String, relativeTo directory: Int32 = AT_FDCWD) -> stat? {
+        var st = Glibc.stat()
+        return fstatat(directory, path, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st : nil
+    }
+
+    package static func exists(_ path: String, relativeTo directory: Int32 = AT_FDCWD) -> Bool {
+        lstat(path, relativeTo: directory) != nil
+    }
+
+    package static func isDirectory(_ st: stat) -> Bool { st.st_mode & S_IFMT == S_IFDIR }
+
+    /// Whether something is mounted on `path` in this process's view, a bind mount of the
+    /// same filesystem included (its device number would not tell).
+    package static func isMountPoint(_ path: String) -> Bool {
+        guard let resolved = realpath(path, nil) else { return false }
+        defer { free(resolved) }
+        let target = String(cString: resolved)
+        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
+        // Field 5 is the mount point, with space, tab, newline and backslash written as \ooo.
+        return table.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 4 && fields[4].replacingOccurrences(of: "\\040", with: " ")
+                .replacingOccurrences(of: "\\011", with: "\t").replacingOccurrences(of: "\\012", with: "\n")
+                .replacingOccurrences(of: "\\134", with: "\\") == target
+        }
+    }
+
+    package static func isRegular(_ st: stat) -> Bool { st.st_mode & S_IFMT == S_IFREG }
+    package static func isSymlink(_ st: stat) -> Bool { st.st_mode & S_IFMT == S_IFLNK }
+
+    /// Creates a directory unless it exists already.
+    package static func makeDirectory(_ path: String, relativeTo directory: Int32 = AT_FDCWD, mode: mode_t = 0o755) throws {
+        if mkdirat(directory, path, mode) == -1 && errno != EEXIST {
+            throw SystemError(operation: "Creating directory", path: path, errno: errno)
+        }
+    }
+
+    package static func readLink(_ path: String, relativeTo directory: Int32 = AT_FDCWD) throws -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = try sys("Reading symlink", path, Int32(readlinkat(directory, path, &buffer, buffer.count - 1)))
+        return String(decoding: buffer[0..<Int(length)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Reads a small text file, or nil if it does not exist.
+    package static func readSmallFile(_ path: String, relativeTo directory: Int32 = AT_FDCWD) throws -> String? {
+        let fd = openat(directory, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        if fd == -1 {
+            if errno == ENOENT { return nil }
+            throw SystemError(operation: "Opening", path: path, errno: errno)
+        }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = try sys("Reading", path, Int32(read(fd, &buffer, buffer.count)))
+        return String(decoding: buffer[0..<Int(count)], as: UTF8.self)
+    }
+
+    /// Writes a small file durably: temp file, fsync, rename over `path`.
+    package static func writeAtomically(_ text: String, to path: String, relativeTo directory: Int32, mode: mode_t = 0o644) throws {
+        let temp = ".\(path).tmp-\(getpid())"
+        let file = try Descriptor.open(temp, relativeTo: directory, flags: O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode: mode)
+        try Array(text.utf8).withUnsafeBytes { try FileCopy.write(file.fd, $0, path: temp) }
+        try sys("Setting mode of", temp, fchmod(file.fd, mode))
+        try file.sync()
+        try sys("Renaming", temp, renameat(directory, temp, directory, path))
+    }
+
+    /// Removes a file or a whole directory tree without following symlinks. Missing paths are fine.
+    package static func removeTree(_ path: String, relativeTo directory: Int32 = AT_FDCWD) throws {
+        guard let st = lstat(path, relativeTo: directory) else { return }
+        if isDirectory(st) {
+            let dir = try Descriptor.directory(path, relativeTo: directory)
+            // Read-only directories (0555 in /usr) must become writable for non-root callers.
+            fchmod(dir.fd, 0o700)
+            for name in try listDirectory(dir.fd) {
+                try removeTree(name, relativeTo: dir.fd)
+            }
+            try sys("Removing directory", path, unlinkat(directory, path, AT_REMOVEDIR))
+        } else {
+            try sys("Removing", path, unlinkat(directory, path, 0))
+        }
+    }
+
+    /// The names in a directory, without "." and "..".
+    package static func listDirectory(_ fd: Int32) throws -> [String] {
+        let dupFD = try sys("Duplicating", "fd \(fd)", dup(fd))
+        guard let stream = fdopendir(dupFD) else {
+            close(dupFD)
+            throw SystemError(operation: "Listing", path: "fd \(fd)", errno: errno)
+        }
+        defer { closedir(stream) }
+        rewinddir(stream)
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+}
