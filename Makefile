@@ -8,8 +8,13 @@ demo: deps
 	swift build --product conary
 	Scripts/demo.sh
 
+# The layer check and its self-test, the pure layers' tests as an unprivileged user, then
+# every test as root.
 test: deps
+	Scripts/check-layers.py
+	Scripts/test-check-layers.sh
 	swift build --build-tests
+	Scripts/unit-tests-unprivileged.sh
 	swift test --disable-swift-testing
 
 # Boots a real Debian system kept in Conary states under qemu (Tests/VM/run.sh; a few minutes).

@@ -63,10 +63,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "conary-bench", dependencies: ["ConaryOperations"]),
-        .executableTarget(name: "conary-fuzz", dependencies: ["ConaryOperations"]),
+        .executableTarget(name: "conary-fuzz", dependencies: ["ConaryModel", "ConaryFormats"]),
+        // Assertions both test targets share.
+        .target(name: "ConaryTestSupport", path: "Tests/ConaryTestSupport"),
+        // Pure layers (values, versions and flavors, the resolver, the VFS): no database, no
+        // files, no root; `make test` also runs them as an unprivileged user.
+        .testTarget(
+            name: "ConaryUnitTests",
+            dependencies: ["ConaryModel", "ConaryVersions", "ConaryResolve", "ConaryVFS", "ConaryTestSupport"]),
+        // Everything on real roots: stores, databases, deployments, crashes, packages, boots (as root).
         .testTarget(
             name: "ConaryCoreTests",
-            dependencies: [
+            dependencies: ["ConaryTestSupport",
                 "ConaryModel", "ConaryVersions", "ConarySupport", "ConaryStore", "ConaryDatabase", "ConaryFormats",
                 "ConaryResolve", "ConaryVFS", "ConaryBoot", "ConaryDeploy", "ConaryOperations", "CLinux", "conary",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),

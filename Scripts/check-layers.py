@@ -31,10 +31,10 @@ LAYERS = {
     # the resolver works on an in-memory catalog, never on the database, store or syscalls
     "ConaryResolve":    dict(level=4, extra={"CSolv"},
                              forbid={"ConaryDatabase", "ConaryStore", "ConarySupport"}),
-    "ConaryVFS":        dict(level=4, forbid={"ConaryDatabase", "ConaryStore"}),
+    "ConaryVFS":        dict(level=4, extra={"Crypto"}, forbid={"ConaryDatabase", "ConaryStore"}),
     # level 5..7
-    "ConaryBoot":       dict(level=5),
-    "ConaryDeploy":     dict(level=6),
+    "ConaryBoot":       dict(level=5, extra={"CLinux"}),
+    "ConaryDeploy":     dict(level=6, extra={"CLinux"}),
     "ConaryOperations": dict(level=7),
     # level 8: executables
     "conary":           dict(level=8, extra={"ArgumentParser"}),

@@ -1,5 +1,4 @@
 import ConarySupport
-import CLinux
 import Crypto
 import Foundation
 

@@ -1,7 +1,8 @@
 // libFuzzer entry points for the parsers that read untrusted package metadata.
 // Build and run with `make fuzz` (Scripts/fuzz.sh); FUZZ_TARGET picks the parser.
 #if CONARY_FUZZ
-@testable import ConaryCore
+import ConaryModel
+@testable import ConaryFormats
 import Foundation
 
 private let target = ProcessInfo.processInfo.environment["FUZZ_TARGET"] ?? "rpm-header"

@@ -9,6 +9,7 @@
 @testable import ConaryBoot
 @testable import ConaryDeploy
 @testable import ConaryOperations
+import ConaryTestSupport
 import XCTest
 
 /// Arch packages built by Debian's makepkg from Tests/Fixtures/arch/arch-hello.

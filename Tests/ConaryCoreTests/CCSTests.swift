@@ -10,6 +10,7 @@
 @testable import ConaryDeploy
 @testable import ConaryOperations
 import Crypto
+import ConaryTestSupport
 import XCTest
 
 /// Conary's own format: build, sign, verify, trust, install, and refusal of anything altered.

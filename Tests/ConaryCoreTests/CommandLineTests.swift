@@ -1,4 +1,5 @@
 import Foundation
+import ConaryTestSupport
 import XCTest
 
 /// The `conary` binary as a user meets it: one-line errors, non-zero exits, no changes on failure.

@@ -10,6 +10,7 @@
 @testable import ConaryDeploy
 @testable import ConaryOperations
 import Foundation
+import ConaryTestSupport
 import XCTest
 
 final class DebControlTests: XCTestCase {

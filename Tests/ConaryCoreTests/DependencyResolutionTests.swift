@@ -9,6 +9,7 @@
 @testable import ConaryBoot
 @testable import ConaryDeploy
 @testable import ConaryOperations
+import ConaryTestSupport
 import XCTest
 
 /// install, update, remove and autoremove over real packages built by dpkg-deb

@@ -11,6 +11,7 @@
 @testable import ConaryOperations
 import GRDB
 import CLinux
+import ConaryTestSupport
 import XCTest
 
 /// install, remove, rollback, activate, prune, gc and verify on temporary roots.

@@ -1,4 +1,5 @@
 import Foundation
+import ConaryTestSupport
 import XCTest
 
 /// The dracut hook (dracut/90conary/conary-state.sh) run as dracut runs it, sourced with

@@ -10,6 +10,7 @@
 @testable import ConaryDeploy
 @testable import ConaryOperations
 import Foundation
+import ConaryTestSupport
 import XCTest
 
 /// Temporary roots and source trees on the real filesystem, removed after each test.
@@ -69,15 +70,6 @@ func liveMarker(_ root: String) -> Int64? {
     readFile(root + "/usr/.conary-state").flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
 }
 
-/// Asserts that `body` throws exactly `expected`.
-/// Asserts that `body` throws exactly `expected` (of whichever layer's error type).
-func XCTAssertThrowsExactly<T, E: Error & Equatable>(_ expected: E, _ body: @autoclosure () throws -> T,
-                                                     file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertThrowsError(try body(), file: file, line: line) { error in
-        XCTAssertEqual(error as? E, expected, "threw \(error)", file: file, line: line)
-    }
-}
-
 /// Deploying sets owners and reads every file, so these tests run as root (CI does).
 func requireRoot() throws {
     if geteuid() != 0 { throw XCTSkip("SKIPPED: this test deploys real states and needs root.") }
@@ -95,23 +87,6 @@ func requirePrivateMounts(_ missing: String) throws {
 /// The package's top folder, for its scripts and fixtures.
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent().path
-
-/// Runs a program found on PATH (in `environment`, when one is given instead of the test's)
-/// and returns its exit status and standard output.
-@discardableResult
-func runTool(_ command: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [command] + arguments
-    if let environment { process.environment = environment }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-}
 
 /// Real .deb files, downloaded once with apt-get download into fixtures-cache/NAME.
 func fetchDebs(_ packages: [String], cache: String = "debs") throws -> [String] {

@@ -10,6 +10,7 @@
 @testable import ConaryDeploy
 @testable import ConaryOperations
 import Foundation
+import ConaryTestSupport
 import XCTest
 
 /// A state whose kernel ships no initramfs gets one from the state's own dracut, run in a

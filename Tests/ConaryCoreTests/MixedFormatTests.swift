@@ -9,6 +9,7 @@
 @testable import ConaryBoot
 @testable import ConaryDeploy
 @testable import ConaryOperations
+import ConaryTestSupport
 import XCTest
 
 /// `conary install ./x.rpm ./y.deb ./z.pkg.tar.zst ./w.ccs`: four formats, one changeset.

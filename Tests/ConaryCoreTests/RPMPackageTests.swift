@@ -9,6 +9,7 @@
 @testable import ConaryBoot
 @testable import ConaryDeploy
 @testable import ConaryOperations
+import ConaryTestSupport
 import XCTest
 
 /// RPMs built by Debian's rpmbuild from Tests/Fixtures/rpm/conary-hello.spec.

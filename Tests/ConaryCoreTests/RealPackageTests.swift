@@ -11,6 +11,7 @@
 @testable import ConaryOperations
 import Crypto
 import Foundation
+import ConaryTestSupport
 import XCTest
 
 /// Real Debian packages (apt-get download, cached in fixtures-cache/) imported straight from

@@ -1,14 +1,8 @@
 @testable import ConaryModel
-@testable import ConaryVersions
-@testable import ConarySupport
-@testable import ConaryStore
-@testable import ConaryDatabase
-@testable import ConaryFormats
 @testable import ConaryResolve
+@testable import ConaryVersions
 @testable import ConaryVFS
-@testable import ConaryBoot
-@testable import ConaryDeploy
-@testable import ConaryOperations
+import ConaryTestSupport
 import XCTest
 
 /// Version ordering per scheme: published vectors, then cross-checked against the real rpm,
