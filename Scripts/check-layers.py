@@ -297,10 +297,15 @@ def read_package(path, warn):
                 else:
                     warn(f"{path.name}:{line_of(offset)}: cannot read the dependency "
                          f"{element!r} of {name.group(1)}; skipped")
-        if re.search(r'\bpath\s*:', plain[m.end():end]) and m.group(1) != "testTarget":
+        kind = m.group(1)
+        custom = re.search(r'\bpath\s*:\s*"([^"]*)"', plain[m.end():end])
+        if custom and custom.group(1).startswith("Tests/"):
+            # Helpers that only test targets use (shared assertions) are tests, not layers.
+            kind = "testTarget"
+        elif custom and kind != "testTarget":
             warn(f"{path.name}:{line_of(m.start())}: {name.group(1)} sets a path; its sources "
                  f"are still looked for in Sources/{name.group(1)}")
-        targets[name.group(1)] = dict(kind=m.group(1), line=line_of(m.start()), deps=deps)
+        targets[name.group(1)] = dict(kind=kind, line=line_of(m.start()), deps=deps)
     return targets
 
 
