@@ -5,21 +5,49 @@ import Foundation
 
 @main
 struct Conary: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "conary",
-        abstract: "Atomic system states built from troves.",
-        subcommands: [Commit.self, Import.self, Install.self, Remove.self, Update.self, Autoremove.self, PinTrove.self, UnpinTrove.self,
-                      Rollback.self, StateCommand.self,
-                      History.self, Verify.self, GarbageCollect.self, Query.self, ListComponents.self,
-                      WhatProvides.self, ReverseDependencies.self, WhatBreaks.self, CCSCommand.self,
-                      RepoCommand.self, Search.self, BootCommand.self])
+    /// The release this tree builds; `conary --version` prints it.
+    static let version = "0.11.0"
 
-    /// Usage errors and --help go through ArgumentParser; everything a command throws
-    /// becomes one "conary: …" line and exit status 1.
+    /// ArgumentParser offers a configured version on every subcommand too, where it clashes
+    /// with the trove versions of `commit --version V` and `ccs build --version V`: their help
+    /// lists --version twice, and when their parse fails (no --name) the version is printed
+    /// with exit status 0 instead of the usage error. So the version is configured only for
+    /// command lines that name no subcommand (`conary --version`, `conary --help`, `conary help`),
+    /// and not for the JSON and completion dumps, which describe every subcommand (the man page
+    /// and the shell completions come from them).
+    nonisolated(unsafe) static var versionOffered = true
+
+    static func offersVersion(for arguments: [String]) -> Bool {
+        guard let first = arguments.first, arguments != ["help"] else { return true }
+        return first.hasPrefix("-")
+            && !["--generate-completion-script", "--experimental-dump-help"].contains { first.hasPrefix($0) }
+    }
+
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "conary",
+            abstract: "Atomic system states built from troves.",
+            discussion: """
+                Commands that work on a system take --root DIR (default /), before or after the \
+                command's name. Errors are one line on stderr ("conary: ...") with exit status 1. \
+                conary --version prints the version.
+                """,
+            version: versionOffered ? "conary \(version)" : "",
+            subcommands: [Commit.self, Import.self, Install.self, Remove.self, Update.self, Autoremove.self, PinTrove.self, UnpinTrove.self,
+                          Rollback.self, StateCommand.self,
+                          History.self, Verify.self, GarbageCollect.self, Query.self, ListComponents.self,
+                          WhatProvides.self, ReverseDependencies.self, WhatBreaks.self, CCSCommand.self,
+                          RepoCommand.self, Search.self, BootCommand.self])
+    }
+
+    /// Usage errors, --help, --version and --generate-completion-script go through
+    /// ArgumentParser; everything a command throws becomes one "conary: …" line and exit status 1.
     static func main() {
+        let arguments = globalOptionsMovedLast(Array(CommandLine.arguments.dropFirst()))
+        versionOffered = offersVersion(for: arguments)
         var command: ParsableCommand
         do {
-            command = try parseAsRoot(globalOptionsMovedLast(Array(CommandLine.arguments.dropFirst())))
+            command = try parseAsRoot(arguments)
         } catch {
             exit(withError: error)
         }
@@ -27,6 +55,11 @@ struct Conary: ParsableCommand {
             try command.run()
         } catch let error as ConaryError {
             Output.fail(error.description)
+        } catch where exitCode(for: error) == .success {
+            // Help asked for at run time: `conary help …` and `--help` parse to ArgumentParser's
+            // help command, and a command with subcommands but none named (`conary`,
+            // `conary state`) asks for its own help. ArgumentParser prints it on stdout, exit 0.
+            exit(withError: error)
         } catch {
             Output.fail("\(error)")
         }
