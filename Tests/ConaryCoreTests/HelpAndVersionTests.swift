@@ -1,4 +1,5 @@
 import Foundation
+import ConaryTestSupport
 import XCTest
 
 /// Help, version and `make install` as a user meets them (issue 11, "A CLI that helps"): help
