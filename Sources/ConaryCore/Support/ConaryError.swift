@@ -32,6 +32,11 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
     case noActiveState
     case changedDuringImport(String)
     case initramfsFailed(kernel: String, detail: String)
+    /// The sandbox (Deploy/Sandbox.swift) could not be set up for `program`; `step` names
+    /// what failed, e.g. "Mounting an overlay at /usr/lib/modules/6.1".
+    case sandboxFailed(program: String, step: String, errno: Int32)
+    /// `searched` is the PATH looked through, nil when the program was given as a path.
+    case sandboxProgramMissing(program: String, searched: String?)
 
     public var description: String {
         switch self {
@@ -95,6 +100,10 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
             return "\(path) changed while it was being imported; import it again."
         case let .initramfsFailed(kernel, detail):
             return "dracut could not build the initramfs of kernel \(kernel), so the state was not deployed: \(detail)"
+        case let .sandboxFailed(program, step, code):
+            return "\(step) in the sandbox for \(program) failed: \(String(cString: strerror(code)))."
+        case let .sandboxProgramMissing(program, searched):
+            return searched.map { "\(program) is not in the sandbox (PATH \($0))." } ?? "\(program) does not exist in the sandbox."
         }
     }
 }
