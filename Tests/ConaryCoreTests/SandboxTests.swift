@@ -28,6 +28,11 @@ final class SandboxTests: XCTestCase {
         }
     }
 
+    /// XCTest keeps every test case object until the run ends; the scratch folder goes now.
+    override func tearDown() {
+        scratch = nil
+    }
+
     /// The staged usr read-only, merged-/usr links, proc, sys, dev and a /tmp, then `extra`.
     private func sandbox(_ extra: [Sandbox.Entry] = [], environment: [String: String] = [:]) -> Sandbox {
         Sandbox(root: [.bind(usr, at: "/usr")] + Sandbox.mergedUsrLinks + [.proc(), .sys(), .dev(), .tmpfs(at: "/tmp", mode: 0o1777)] + extra,
