@@ -1,14 +1,14 @@
-import ConaryModel
 import ConarySupport
-import Foundation
 import ConaryVFS
+import Foundation
+import Glibc
 
-/// Builds the initramfs of a state kernel that ships none, with the state's own dracut: it runs
-/// in a private mount namespace (util-linux unshare) chrooted into a scratch root that shows
-/// the staged /usr read-only, the machine's /etc, and proc, sys and dev. Nothing of the host's
-/// /usr (its dracut, its modules, its libraries) can end up in the image, and every mount
-/// ends with the namespace.
-struct InitramfsBuilder {
+/// Builds the initramfs of a state kernel that ships none, with the state's own dracut, in
+/// the sandbox (Deploy/Sandbox.swift): a root that shows the staged /usr read-only, the
+/// machine's /etc read-only, proc, sys and dev, and a writable /tmp and /out from the scratch
+/// folder. Nothing of the host's /usr (its dracut, its modules, its libraries) can end up in
+/// the image, and every mount ends with the program.
+package struct InitramfsBuilder {
     /// The staged tree, complete, before it goes live.
     let usr: String
     /// The machine's configuration (dracut.conf.d, fstab, ld.so.cache), or nil for none.
@@ -20,54 +20,50 @@ struct InitramfsBuilder {
     /// True when the tree has a dracut to build with.
     static func available(in tree: ArenaTree) -> Bool { tree.resolve("/usr/bin/dracut") != nil }
 
-    /// Writes the initramfs of kernel `version` to `output` (a file in an existing folder);
-    /// `scratch`, an empty folder, becomes the namespace's root.
+    /// Writes the initramfs of kernel `version` to `output` (a file in an existing folder).
+    /// `scratch`, an empty folder on the filesystem of `output`, holds dracut's /tmp, the
+    /// folder it writes the image to, and the layer depmod writes modules.dep to.
     func build(kernelVersion version: String, scratch: String, into output: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        process.arguments = ["--mount", "--propagation", "private", "/bin/sh", "-c", Self.script, "conary-dracut",
-                             scratch, usr, etc ?? "", version, (output as NSString).deletingLastPathComponent,
-                             (output as NSString).lastPathComponent] + arguments
-        process.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"]
-        let log = Pipe()
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
-            throw DeployError.initramfsFailed(kernel: version, detail: "unshare could not be started (\(error.localizedDescription))")
+        let modules = usr + "/lib/modules/" + version
+        let tmp = scratch + "/tmp", out = scratch + "/out"
+        for folder in [tmp, out] { try FileSystem.makeDirectory(folder, mode: 0o755) }
+        try sys("Setting the mode of", tmp, chmod(tmp, 0o1777))
+        // Host-only mode inspects the machine the image is for: its block devices (the
+        // host's /dev), its network, and device-mapper or LVM, which need CAP_SYS_ADMIN.
+        let hostOnly = !arguments.contains("--no-hostonly")
+        var root: [Sandbox.Entry] = [.bind(usr, at: "/usr")] + Sandbox.mergedUsrLinks
+        if let etc { root.append(.bind(etc, at: "/etc")) }
+        // Distribution kernels leave modules.dep to a postinst that Conary does not run;
+        // depmod writes it to a layer in the scratch folder, so dracut, a second run, sees it.
+        let needsDepmod = !FileSystem.exists(modules + "/modules.dep")
+        if needsDepmod {
+            root.append(.overlay(lower: [modules], writes: .captured(upper: scratch + "/modules", work: scratch + "/modules-work"),
+                                 at: "/usr/lib/modules/" + version))
         }
-        let text = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, FileSystem.exists(output) else {
-            let last = text.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-            throw DeployError.initramfsFailed(kernel: version, detail: last.map(String.init) ?? "dracut exited with status \(process.terminationStatus)")
+        root += [.proc(), .sys(), hostOnly ? .bind("/dev", at: "/dev") : .dev(), .directory("/run"),
+                 .directory("/var/tmp", mode: 0o1777), .bind(tmp, at: "/tmp", writable: true), .bind(out, at: "/out", writable: true)]
+        var sandbox = Sandbox(root: root, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"])
+        sandbox.allowsNetwork = hostOnly
+        sandbox.allowsAdministration = hostOnly
+
+        let name = (output as NSString).lastPathComponent
+        if needsDepmod { try run(sandbox, ["depmod", "-a", version], kernel: version) }
+        try run(sandbox, ["dracut", "--quiet", "--force", "--reproducible", "--tmpdir", "/tmp", "--kver", version] + arguments + ["/out/" + name],
+                kernel: version)
+        guard FileSystem.exists(out + "/" + name) else {
+            throw DeployError.initramfsFailed(kernel: version, detail: "dracut succeeded but wrote no image")
         }
+        try sys("Moving the initramfs to", output, rename(out + "/" + name, output))
     }
 
-    /// $1 scratch root, $2 staged usr, $3 etc (or empty), $4 kernel version, $5 output folder,
-    /// $6 output name, then dracut's extra arguments. Every mount it makes is in the namespace.
-    static let script = #"""
-        set -eu
-        top=$1 usr=$2 etc=$3 kver=$4 outdir=$5 outname=$6
-        shift 6
-        mount -t tmpfs -o mode=0755 conary-dracut "$top"
-        mkdir -p "$top/usr" "$top/etc" "$top/proc" "$top/sys" "$top/dev" "$top/run" "$top/tmp" "$top/var/tmp" "$top/out" "$top/layer"
-        for link in bin sbin lib lib64; do ln -s "usr/$link" "$top/$link"; done
-        mount --bind "$usr" "$top/usr"
-        mount -o remount,bind,ro "$top/usr"
-        if [ -n "$etc" ]; then mount --bind "$etc" "$top/etc"; mount -o remount,bind,ro "$top/etc"; fi
-        # Distribution kernels leave modules.dep to a postinst that Conary does not run; depmod
-        # writes it to a layer that lives only as long as this namespace.
-        modules=$top/usr/lib/modules/$kver
-        if [ ! -e "$modules/modules.dep" ]; then
-            mkdir -p "$top/layer/upper" "$top/layer/work"
-            mount -t overlay conary-modules -o "lowerdir=$modules,upperdir=$top/layer/upper,workdir=$top/layer/work" "$modules"
-        fi
-        mount -t proc proc "$top/proc"
-        mount --rbind /sys "$top/sys"
-        mount --rbind /dev "$top/dev"
-        mount --bind "$outdir" "$top/out"
-        if [ ! -e "$modules/modules.dep" ]; then chroot "$top" depmod -a "$kver"; fi
-        chroot "$top" dracut --quiet --force --reproducible --tmpdir /tmp --kver "$kver" "$@" "/out/$outname"
-        """#
+    /// Runs one step; its failure is the initramfs's, in the program's last words.
+    private func run(_ sandbox: Sandbox, _ arguments: [String], kernel: String) throws {
+        let result: Sandbox.Result
+        do { result = try sandbox.run(arguments) } catch let error as SandboxError {
+            throw DeployError.initramfsFailed(kernel: kernel, detail: error.description)
+        }
+        guard result.succeeded else {
+            throw DeployError.initramfsFailed(kernel: kernel, detail: result.lastLine ?? "\(arguments[0]) \(result.termination)")
+        }
+    }
 }

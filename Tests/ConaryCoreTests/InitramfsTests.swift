@@ -82,4 +82,16 @@ final class InitramfsTests: XCTestCase {
         _ = try root.commit(directory: try systemTree("three", which: "state three"), name: "system", version: "3")
         XCTAssertEqual(try root.install(["system=3"], command: "t").state.id, 2, "the failed state left no number behind")
     }
+
+    /// For the running system dracut may inspect the machine (host-only mode): the builder then
+    /// gives it the host's /dev, network and administrative capabilities, still only the
+    /// state's /usr, and the tree stays untouched.
+    func testHostOnlyModeBuildsFromTheStagedTreeToo() throws {
+        let tree = try systemTree("host", which: "host state")
+        let work = try scratch.root("initramfs-root"), output = scratch.base + "/image"
+        try InitramfsBuilder(usr: tree + "/usr", etc: nil, arguments: []).build(kernelVersion: "6.1", scratch: work, into: output)
+        XCTAssertEqual(readFile(output), "initramfs of host state, modules.dep yes, args --quiet --force --reproducible --tmpdir /tmp --kver 6.1 /out/image\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tree + "/usr/lib/modules/6.1/modules.dep"), "depmod wrote into its layer")
+        XCTAssertEqual(readFile(work + "/modules/modules.dep"), "kernel/x.ko:\n")
+    }
 }
