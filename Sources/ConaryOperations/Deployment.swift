@@ -215,7 +215,7 @@ extension ConaryRoot {
     func deploy(_ members: [Trove], reasons: [Int64: InstallReason], kind: ChangesetKind, summary: String, command: String) throws -> DeployResult {
         let (tree, planSeconds) = try measure { try buildTree(members) }
         let blit = BlitStep()
-        let steps: [StagingStep] = [blit, InitramfsStep(rootPath: path, bootEntriesManaged: bootDirectory.isManaged)]
+        let steps: [StagingStep] = [blit, InitramfsStep(rootPath: path, bootEntriesManaged: bootLoader().isManaged)]
         let outcome = try transaction.deploy(.init(members: members, reasons: reasons, tree: tree, kind: kind, summary: summary, command: command),
                                              steps: steps, layout: layout)
         synchronizeBootEntriesAfterChange()

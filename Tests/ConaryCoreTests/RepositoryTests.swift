@@ -1,13 +1,4 @@
-@testable import ConaryModel
-@testable import ConaryVersions
-@testable import ConarySupport
-@testable import ConaryStore
-@testable import ConaryDatabase
 @testable import ConaryFormats
-@testable import ConaryResolve
-@testable import ConaryVFS
-@testable import ConaryBoot
-@testable import ConaryDeploy
 @testable import ConaryOperations
 import XCTest
 
