@@ -73,7 +73,9 @@ public final class StateTransaction {
         let live = try trees.liveState()  // refuses an unmanaged /usr before anything changes
 
         let usrNode = new.tree.lookup("/usr")
-        let (state, previous, kernels) = try database.write { session -> (SystemState, SystemState?, [StateKernel]) in
+        // One database transaction: the pending state, its members and kernels, and the
+        // changeset that names it exist together or not at all.
+        let (state, kernels, changeset) = try database.write { session -> (SystemState, [StateKernel], Changeset) in
             let previous = try session.activeState()
             let id = try session.nextStateID()
             let state = SystemState(id: id, parent: previous?.id, created: Date(), summary: new.summary,
@@ -83,10 +85,7 @@ public final class StateTransaction {
             try session.recordPending(state, members: new.members.map { ($0.id!, new.reasons[$0.id!] ?? .explicit) })
             let kernels = try KernelFinder.find(in: new.tree, state: id, store: store, contentSHA256: session.contentSHA256(ofObject:))
             try session.insertKernels(kernels)
-            return (state, previous, kernels)
-        }
-        let changeset = try database.write {
-            try $0.beginChangeset(new.kind, from: previous?.id, to: state.id, command: new.command)
+            return (state, kernels, try session.beginChangeset(new.kind, from: previous?.id, to: id, command: new.command))
         }
         FaultInjection.point("changeset.recorded")
 
