@@ -46,7 +46,7 @@ let package = Package(
         // The arena tree of a state: merged-/usr reparenting, conflicts, tree hash.
         .target(name: "ConaryVFS", dependencies: ["ConaryModel", "ConarySupport", .product(name: "Crypto", package: "swift-crypto")]),
         // Kernels in state trees, Boot Loader Specification entries, boot loader variables.
-        .target(name: "ConaryBoot", dependencies: ["ConaryModel", "ConaryVersions", "ConarySupport", "ConaryStore", "ConaryVFS"]),
+        .target(name: "ConaryBoot", dependencies: ["ConaryModel", "ConaryVersions", "ConarySupport", "ConaryStore", "ConaryVFS", "CLinux"]),
         // The state transaction: record, staging steps (blit, initramfs) in the sandbox, swap, archive, recovery.
         .target(name: "ConaryDeploy", dependencies: [
             "ConaryModel", "ConarySupport", "ConaryStore", "ConaryDatabase", "ConaryVFS", "ConaryBoot", "CLinux",
@@ -56,13 +56,15 @@ let package = Package(
             "ConaryModel", "ConaryVersions", "ConarySupport", "ConaryStore", "ConaryDatabase", "ConaryFormats",
             "ConaryResolve", "ConaryVFS", "ConaryBoot", "ConaryDeploy",
         ]),
+        // The CLI works on a root through ConaryOperations; `ccs`, which works on package
+        // files alone, calls ConaryFormats directly.
         .executableTarget(
             name: "conary",
             dependencies: [
-                "ConaryOperations",
+                "ConaryOperations", "ConaryModel", "ConaryVersions", "ConaryFormats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .executableTarget(name: "conary-bench", dependencies: ["ConaryOperations"]),
+        .executableTarget(name: "conary-bench", dependencies: ["ConaryOperations", "ConaryModel"]),
         .executableTarget(name: "conary-fuzz", dependencies: ["ConaryModel", "ConaryFormats"]),
         // Assertions both test targets share.
         .target(name: "ConaryTestSupport", path: "Tests/ConaryTestSupport"),

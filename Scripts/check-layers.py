@@ -357,7 +357,12 @@ def main(argv):
     violations = []           # (sort key, line)
     warn = lambda text: print(f"{PROG}: warning: {text}", file=sys.stderr)
 
-    # Swift target folders and their imports.
+    manifest = root / "Package.swift"
+    declared = read_package(manifest, warn) if manifest.is_file() else None
+
+    # Swift target folders and their imports. An import must also be a dependency the
+    # target declares: SwiftPM lets a target import whatever reached the build folder
+    # through other targets, so the compiler alone does not hold a target to its list.
     target_count = file_count = 0
     for folder in sorted(p for p in sources.iterdir() if p.is_dir()):
         files = sorted(folder.rglob("*.swift"))
@@ -373,15 +378,18 @@ def main(argv):
             file_count += 1
             rel = f.relative_to(root).as_posix()
             text = f.read_text(encoding="utf-8", errors="replace")
+            own = declared.get(folder.name) if declared else None
+            listed = {module_name(d) for _, d in own["deps"]} if own and own["deps"] is not None else None
             for number, module in swift_imports(text):
                 problem = check_edge(folder.name, module, "imports")
                 if problem:
                     violations.append(((rel, number), f"{PROG}: {rel}:{number}: {problem}"))
+                elif listed is not None and module not in STANDARD and module not in listed:
+                    violations.append(((rel, number), f"{PROG}: {rel}:{number}: {folder.name} imports {module}, "
+                                       f"which Package.swift does not list among its dependencies"))
 
     # Package.swift: declared targets and dependencies.
-    manifest = root / "Package.swift"
-    if manifest.is_file():
-        declared = read_package(manifest, warn)
+    if declared is not None:
         for name, t in sorted(declared.items(), key=lambda kv: kv[1]["line"]):
             where = f"Package.swift:{t['line']}"
             if t["kind"] == "testTarget" or name in MODULES:

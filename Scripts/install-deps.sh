@@ -7,7 +7,7 @@ if [ "${1:-}" = --vm ]; then
     packages=(debootstrap qemu-system-x86 ovmf systemd-boot-efi mtools dosfstools e2fsprogs util-linux python3)
     options=(--no-install-recommends)
 else
-    packages=(libsqlite3-dev libarchive-dev libsodium-dev libsolv-dev pkg-config apt-utils dpkg coreutils python3 makepkg fakeroot libarchive-tools rpm pacman-package-manager)
+    packages=(libsqlite3-dev libarchive-dev libsodium-dev libsolv-dev pkg-config apt-utils dpkg coreutils python3 makepkg fakeroot libarchive-tools rpm pacman-package-manager man-db)
     options=()
 fi
 missing=()

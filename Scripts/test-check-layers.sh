@@ -38,7 +38,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .target(name: "ConaryStore", dependencies: [
-            .target(name: "ConarySupport"), .product(name: "Crypto", package: "swift-crypto"),
+            "ConaryModel", .target(name: "ConarySupport"), .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "ConaryDatabase", dependencies: [
             "ConaryStore", .product(name: "GRDB", package: "GRDB.swift"),
@@ -49,9 +49,9 @@ let package = Package(
         ]),
         .target(name: "ConaryResolve", dependencies: ["ConaryModel", "ConaryVersions", "CSolv"]),
         .target(name: "ConaryVFS", dependencies: ["ConaryModel", "ConarySupport"]),
-        .target(name: "ConaryBoot", dependencies: ["ConaryFormats", "ConaryVFS"]),
-        .target(name: "ConaryDeploy", dependencies: ["ConaryBoot"]),
-        .target(name: "ConaryOperations", dependencies: ["ConaryDeploy", "ConaryResolve"]),
+        .target(name: "ConaryBoot", dependencies: ["ConaryFormats", "ConaryVFS", "ConaryDatabase"]),
+        .target(name: "ConaryDeploy", dependencies: ["ConaryBoot", "ConaryStore"]),
+        .target(name: "ConaryOperations", dependencies: ["ConaryDeploy", "ConaryResolve", "ConaryDatabase"]),
         .executableTarget(name: "conary", dependencies: [
             "ConaryOperations",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -127,6 +127,12 @@ run
 expect "an upward import fails, naming file, line and both targets" 1 \
     "check-layers: Sources/ConaryStore/Foo.swift:3: ConaryStore (level 2) imports ConaryDeploy (level 6): upward import"
 [ "$(grep -c '^check-layers: Sources' <<<"$out")" -eq 1 ] && pass "one violation, one line" || fail "one violation, one line"
+
+new_tree
+source_file "$tree" ConaryDeploy Undeclared.swift "import ConaryVFS"
+run
+expect "an import the target does not declare fails, though the layer allows it" 1 \
+    "Sources/ConaryDeploy/Undeclared.swift:1: ConaryDeploy imports ConaryVFS, which Package.swift does not list among its dependencies"
 
 new_tree
 source_file "$tree" ConaryOperations Sql.swift "import GRDB"
@@ -234,7 +240,7 @@ expect "modules not listed for a target fail" 1 \
     "Native.swift:2: ConaryStore (level 2) imports Zlib: not allowed (unknown module: add it to the layer table)"
 
 new_tree
-sed -i 's/.target(name: "ConaryDeploy", dependencies: \["ConaryBoot"\]),/.target(name: "ConaryDeploy", dependencies: ["ConaryBoot", "ConaryOperations", .product(name: "GRDB", package: "GRDB.swift")]),/' \
+sed -i 's/.target(name: "ConaryDeploy", dependencies: \["ConaryBoot", "ConaryStore"\]),/.target(name: "ConaryDeploy", dependencies: ["ConaryBoot", "ConaryStore", "ConaryOperations", .product(name: "GRDB", package: "GRDB.swift")]),/' \
     "$tree/Package.swift"
 run
 expect "Package.swift: an upward dependency and GRDB fail, and the cycle is reported" 1 \

@@ -11,14 +11,19 @@ import Glibc
 /// states and their kernels come from the caller.
 package struct BootLoader {
     package var directory: BootDirectory
-    /// systemd-boot's variables, when systemd-boot started the running system.
-    private let variables: LoaderVariables?
+    /// Where the firmware's variables are, if the root is the running system's.
+    private let efiVariables: String?
 
     /// `efiVariables`: where the firmware's variables are (the running system's
     /// /sys/firmware/efi/efivars, or a folder standing in for it in tests); nil for an image root.
     package init(bootPath: String, efiVariables: String?) {
         directory = BootDirectory(path: bootPath)
-        variables = efiVariables.map(LoaderVariables.init(directory:)).flatMap { $0.bootedBySystemdBoot ? $0 : nil }
+        self.efiVariables = efiVariables
+    }
+
+    /// systemd-boot's variables, when systemd-boot started the running system.
+    private var systemdBootVariables: LoaderVariables? {
+        efiVariables.map(LoaderVariables.init(directory:)).flatMap { $0.bootedBySystemdBoot ? $0 : nil }
     }
 
     package var isManaged: Bool { directory.isManaged }
@@ -72,7 +77,7 @@ package struct BootLoader {
     /// running system, else GRUB's next_entry. Returns what was set, for the user.
     package func bootOnce(_ state: Int64) throws -> String {
         guard let entry = try directory.entries()[state] else { throw BootError.noEntry(state: state) }
-        if let variables {
+        if let variables = systemdBootVariables {
             let id = "conary-\(state).conf"
             try variables.write("LoaderEntryOneShot", id)
             return "systemd-boot's LoaderEntryOneShot EFI variable is \(id)"
@@ -87,7 +92,7 @@ package struct BootLoader {
 
     /// The state `bootOnce` chose for the next boot, while the boot loader still holds it.
     package func oneShotState() throws -> Int64? {
-        if let variables {
+        if let variables = systemdBootVariables {
             return variables.read("LoaderEntryOneShot").flatMap { BootEntry.parse(fileName: $0)?.state }
         }
         let grub = GrubEnvironment.find(inBoot: directory.path)

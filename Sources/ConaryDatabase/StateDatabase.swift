@@ -7,7 +7,7 @@ import GRDB
 /// `DatabaseSession`.
 public final class StateDatabase: @unchecked Sendable {
     /// The SQLite connection; tests inspect tables through it, code goes through sessions.
-    package let queue: DatabaseQueue
+    let queue: DatabaseQueue
 
     public init(path: String) throws {
         var config = Configuration()

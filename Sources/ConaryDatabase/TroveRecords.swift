@@ -130,10 +130,14 @@ extension DatabaseSession {
 
     /// Which troves ship each of `paths`, as (trove id, path) pairs.
     public func owners(ofPaths paths: Set<String>) throws -> [(trove: Int64, path: String)] {
-        guard !paths.isEmpty else { return [] }
-        let placeholders = Array(repeating: "?", count: paths.count).joined(separator: ",")
-        return try Row.fetchAll(db, sql: "SELECT troveId, path FROM files WHERE path IN (\(placeholders))",
-                                arguments: StatementArguments(Array(paths))).map { ($0[0], $0[1]) }
+        let sorted = paths.sorted()
+        // In slices, well below SQLite's limit on bound parameters.
+        return try stride(from: 0, to: sorted.count, by: 500).flatMap { start -> [(trove: Int64, path: String)] in
+            let slice = Array(sorted[start..<min(start + 500, sorted.count)])
+            let placeholders = Array(repeating: "?", count: slice.count).joined(separator: ",")
+            return try Row.fetchAll(db, sql: "SELECT troveId, path FROM files WHERE path IN (\(placeholders))",
+                                    arguments: StatementArguments(slice)).map { ($0[0], $0[1]) }
+        }
     }
 
     public func dependencies(of troveID: Int64) throws -> [Dependency] {

@@ -10,8 +10,6 @@ public enum DeployError: Error, CustomStringConvertible, Equatable {
     case bootedStateNotLive(booted: Int64, live: Int64)
     case stateUnavailable(Int64, reason: String)
     case alreadyActive(Int64)
-    /// A staging step failed; the changeset was undone.
-    case stagingFailed(step: String, detail: String)
     case initramfsFailed(kernel: String, detail: String)
 
     public var description: String {
@@ -31,8 +29,6 @@ public enum DeployError: Error, CustomStringConvertible, Equatable {
             return "State \(id) cannot be activated: \(reason)."
         case let .alreadyActive(id):
             return "State \(id) is already the active state."
-        case let .stagingFailed(step, detail):
-            return "The \(step) step failed, so the state was not deployed: \(detail)"
         case let .initramfsFailed(kernel, detail):
             return "dracut could not build the initramfs of kernel \(kernel), so the state was not deployed: \(detail)"
         }

@@ -53,6 +53,7 @@ public struct InitramfsStep: StagingStep {
             for object in objects { try session.recordObject(object.id, sha256: object.sha256, size: object.size) }
             try session.updateKernels(kernels)
         }
+        FaultInjection.point("initramfs.recorded")
     }
 
     /// The /etc dracut reads: the machine's own (<root>/etc), else the staged tree's package

@@ -8,8 +8,9 @@ import Foundation
 /// The filesystem is the truth for where trees are: every tree carries its state number,
 /// and the live /usr's number says which state is running. The database is the truth for
 /// which states exist. A changeset is finished if its swap happened (its state is live),
-/// abandoned otherwise: whatever its staging steps left (the staging folder, store objects
-/// no record uses, the pending state's rows) goes with it.
+/// abandoned otherwise: the staging folder and the pending state's rows (members, kernels)
+/// go with it, and store objects its steps added are left to `gc`, which sweeps what no
+/// record uses.
 extension StateTransaction {
     /// Runs before every command, under the root's lock; returns what it did, for the user.
     public func recover() throws -> [String] {

@@ -31,15 +31,13 @@ public struct StagingArea {
 }
 
 /// Writes the state's /usr into staging with hardlinks from the store, marks it with the
-/// state number and syncs the filesystem.
-public final class BlitStep: StagingStep {
-    public let name = "blit"
+/// state number and syncs the filesystem. The transaction runs it first, always.
+final class BlitStep: StagingStep {
+    let name = "blit"
     /// What the blit created, once it ran.
-    public private(set) var stats = Blitter.Stats()
+    private(set) var stats = Blitter.Stats()
 
-    public init() {}
-
-    public func stage(_ staging: StagingArea) throws {
+    func stage(_ staging: StagingArea) throws {
         let usr = try Descriptor.directory(StateTrees.stagingUsr, relativeTo: staging.trees.conary.fd)
         if let usrNode = staging.tree.lookup("/usr") {
             stats = try Blitter(tree: staging.tree, store: staging.store).blit(usrNode, into: usr.fd)

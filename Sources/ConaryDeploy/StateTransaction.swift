@@ -59,13 +59,17 @@ public final class StateTransaction {
 
     public struct Outcome: Sendable {
         public let state: SystemState
-        /// Seconds each staging step took, in order.
+        /// What the blit created.
+        public let blit: Blitter.Stats
+        /// Seconds each staging step took, in order, the blit first.
         public let stepSeconds: [(step: String, seconds: Double)]
         public let swapSeconds: Double
     }
 
     /// Builds and deploys a new state. Conflicts were found when the tree was built; the
     /// checks here refuse a root the swap cannot work on, before anything is recorded.
+    /// The blit is always the first staging step (it writes the tree and the state marker
+    /// the swap and recovery rely on); `steps` run after it, in order.
     public func deploy(_ new: NewState, steps: [StagingStep], layout: RootLayout) throws -> Outcome {
         for link in layout.rootLinks { try trees.checkRootLink(link) }
         try trees.requireSwappableUsr()
@@ -91,9 +95,10 @@ public final class StateTransaction {
 
         let staging = StagingArea(state: state, tree: new.tree, kernels: kernels, store: store, database: database, trees: trees, log: log)
         var stepSeconds: [(String, Double)] = []
+        let blit = BlitStep()
         do {
             try trees.freshStaging()
-            for step in steps {
+            for step in [blit] + steps {
                 let (_, seconds) = try measure { try step.stage(staging) }
                 stepSeconds.append((step.name, seconds))
             }
@@ -118,7 +123,7 @@ public final class StateTransaction {
         remountLiveUsr(previous: live)
         var applied = state
         applied.status = .active
-        return Outcome(state: applied, stepSeconds: stepSeconds, swapSeconds: swapSeconds)
+        return Outcome(state: applied, blit: blit.stats, stepSeconds: stepSeconds, swapSeconds: swapSeconds)
     }
 
     /// Makes the archived state `id` live by exchanging trees: no blit, no staging steps.
@@ -161,7 +166,7 @@ public final class StateTransaction {
 
     /// In a boot into an archived state, changes would be built on the live state instead of
     /// the one running; the booted state must be made live first.
-    public func requireBootedStateLive() throws {
+    func requireBootedStateLive() throws {
         guard let booted = usrMount?.bootedState, let live = try trees.liveState(), booted != live else { return }
         throw DeployError.bootedStateNotLive(booted: booted, live: live)
     }

@@ -146,7 +146,7 @@ public final class StateTrees {
     }
 
     /// Deletes the archived tree of state `id` (pruning).
-    public func deleteArchive(of id: Int64) throws {
+    func deleteArchive(of id: Int64) throws {
         try delete("\(StateTrees.states)/\(id)")
     }
 

@@ -7,9 +7,7 @@ import Foundation
 /// resolver matches: soname(libz.so.1)(64bit) from ELF dynamic sections (provided by a
 /// library's DT_SONAME, required by every DT_NEEDED) and pkgconfig(zlib) from .pc files.
 enum ContentProvides {
-    /// Derived relations are numbered from here, past any alternative group a package declares.
-    static let firstAlternative = 10_000
-
+    /// Numbered from Dependency.firstDerivedAlternative, past any group a package declares.
     static func derive(_ files: [FileEntry], store: ObjectStore) -> [Dependency] {
         var provides: [String] = []
         var requires: [String] = []
@@ -26,10 +24,10 @@ enum ContentProvides {
         let offered = Set(provides)
         var result: [Dependency] = []
         for capability in Set(provides).sorted() {
-            result.append(Dependency(relation: .provides, capability: capability, alternative: firstAlternative + result.count))
+            result.append(Dependency(relation: .provides, capability: capability, alternative: Dependency.firstDerivedAlternative + result.count))
         }
         for capability in Set(requires).subtracting(offered).sorted() {
-            result.append(Dependency(relation: .requires, capability: capability, alternative: firstAlternative + result.count))
+            result.append(Dependency(relation: .requires, capability: capability, alternative: Dependency.firstDerivedAlternative + result.count))
         }
         return result
     }

@@ -20,6 +20,8 @@ public enum PackageError: Error, Equatable, CustomStringConvertible {
     /// Writing a package file (ccs build) failed.
     case writeFailed(path: String, detail: String)
     case invalidKey(String)
+    /// libsodium could not be initialised, so nothing can be signed.
+    case signingUnavailable
 
     public var description: String {
         switch self {
@@ -51,6 +53,8 @@ public enum PackageError: Error, Equatable, CustomStringConvertible {
             return "Writing \(path) failed: \(detail)."
         case let .invalidKey(sentence):
             return sentence
+        case .signingUnavailable:
+            return "libsodium could not be initialised, so nothing can be signed or verified."
         case let .differentContent(package, spec):
             return "\(package) differs from the \(spec) already in the store under the same name and version."
         }

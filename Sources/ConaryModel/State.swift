@@ -88,18 +88,11 @@ public enum ChangesetStatus: String, Codable, Sendable {
     case abandoned
 }
 
-/// What a changeset did: built a new state from a request, or made an existing state live.
+/// What a changeset did: built a new state from a request (install, remove, update,
+/// autoremove), or made an existing state live (activate, rollback).
 public enum ChangesetKind: String, Codable, Sendable, CaseIterable {
     case install, remove, update, autoremove
     case activate, rollback
-
-    /// Whether the changeset builds a new tree (blit and staging steps) or only exchanges trees.
-    public var buildsNewState: Bool {
-        switch self {
-        case .install, .remove, .update, .autoremove: return true
-        case .activate, .rollback: return false
-        }
-    }
 }
 
 /// One operation that moves the system from one state to another.

@@ -7,6 +7,8 @@ extension ConaryRoot {
     /// Makes archived state `id` live.
     @discardableResult
     public func activate(_ id: Int64, kind: ChangesetKind = .activate, command: String) throws -> SystemState {
+        _ = try database.read { try $0.state(id) }
+        _ = try requireActiveState()
         let activated = try transaction.activate(id, kind: kind, command: command)
         synchronizeBootEntriesAfterChange()
         return activated

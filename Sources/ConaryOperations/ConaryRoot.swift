@@ -24,8 +24,6 @@ public final class ConaryRoot {
     private let lock: RootLock
     /// Progress and recovery messages for the user (the CLI prints them to stderr).
     let log: (String) -> Void
-    /// Set when the boot mounted a state on /usr: Conary then works on the tree underneath.
-    let usrMount: UsrMount?
 
     /// Opens `path`. With `create`, a root without Conary gets its conary/ folder;
     /// without it, such a root is an error (read-only commands should not create anything).
@@ -40,7 +38,7 @@ public final class ConaryRoot {
         self.conaryPath = conaryPath
         if !FileSystem.exists(conaryPath + "/conary.db") && !create { throw ConaryError.notInitialized(path) }
         // Before any descriptor into the root is opened: they must see the physical tree.
-        usrMount = try UsrMount.detachIfMounted(rootPath: path)
+        let usrMount = try UsrMount.detachIfMounted(rootPath: path)
         try FileSystem.makeDirectory(conaryPath, mode: 0o700)
         let root = try Descriptor.open(path, flags: O_RDONLY | O_DIRECTORY)
         let conary = try Descriptor.directory(conaryPath)

@@ -211,17 +211,17 @@ extension ConaryRoot {
     }
 
     /// One changeset through the state transaction: the tree is built first (conflicts fail
-    /// here, before any change), then recorded, staged (blit, initramfs), swapped and committed.
+    /// here, before any change), then recorded, staged (the blit, then the initramfs step),
+    /// swapped and committed.
     func deploy(_ members: [Trove], reasons: [Int64: InstallReason], kind: ChangesetKind, summary: String, command: String) throws -> DeployResult {
         let (tree, planSeconds) = try measure { try buildTree(members) }
-        let blit = BlitStep()
-        let steps: [StagingStep] = [blit, InitramfsStep(rootPath: path, bootEntriesManaged: bootLoader().isManaged)]
+        let steps: [StagingStep] = [InitramfsStep(rootPath: path, bootEntriesManaged: bootLoader().isManaged)]
         let outcome = try transaction.deploy(.init(members: members, reasons: reasons, tree: tree, kind: kind, summary: summary, command: command),
                                              steps: steps, layout: layout)
         synchronizeBootEntriesAfterChange()
-        return DeployResult(state: outcome.state, summary: summary, directories: blit.stats.directories, links: blit.stats.links,
-                            copies: blit.stats.copies, symlinks: blit.stats.symlinks, planSeconds: planSeconds,
-                            blitSeconds: outcome.stepSeconds.first { $0.step == blit.name }?.seconds ?? 0,
+        return DeployResult(state: outcome.state, summary: summary, directories: outcome.blit.directories, links: outcome.blit.links,
+                            copies: outcome.blit.copies, symlinks: outcome.blit.symlinks, planSeconds: planSeconds,
+                            blitSeconds: outcome.stepSeconds.first { $0.step == "blit" }?.seconds ?? 0,
                             swapSeconds: outcome.swapSeconds)
     }
 }

@@ -9,18 +9,7 @@ extension ConaryRoot {
     /// Deletes archived states beyond the `keep` newest. Active and pinned states always stay.
     public func prune(keep: Int) throws -> [Int64] {
         guard keep >= 0 else { throw ConaryError.invalidKeepCount }
-        // A boot into an archived state runs from that state's tree: it stays.
-        let booted = usrMount?.bootedState
-        let victims = try database.write { session -> [Int64] in
-            let victims = Array(try session.unpinnedArchivedStates().filter { $0 != booted }.dropFirst(keep))
-            try session.markPruned(victims)
-            return victims
-        }
-        FaultInjection.point("prune.recorded")
-        for (position, id) in victims.enumerated() {
-            try trees.deleteArchive(of: id)
-            if position == 0 { FaultInjection.point("prune.deleting") }
-        }
+        let victims = try transaction.prune(keep: keep)
         if !victims.isEmpty { synchronizeBootEntriesAfterChange() }
         return victims
     }

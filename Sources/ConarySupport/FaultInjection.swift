@@ -11,7 +11,7 @@ public enum FaultInjection {
     /// Every step a test may name; `point` refuses unknown names so the list stays honest.
     public static let steps: [String] = [
         "import.objects-written", "import.objects-placed", "import.recorded",
-        "changeset.recorded", "blit.midway", "blit.done", "swap.before", "swap.exchanged",
+        "changeset.recorded", "blit.midway", "blit.done", "initramfs.recorded", "swap.before", "swap.exchanged",
         "swap.archived", "changeset.applied",
         "activate.recorded", "activate.exchanged", "activate.archived",
         "prune.recorded", "prune.deleting", "gc.recorded", "gc.deleting",

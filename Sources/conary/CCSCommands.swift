@@ -1,8 +1,8 @@
-import ConaryVersions
-import ConaryFormats
 import ArgumentParser
+import ConaryFormats
 import ConaryModel
 import ConaryOperations
+import ConaryVersions
 import Foundation
 
 struct CCSCommand: ParsableCommand {

@@ -1,5 +1,6 @@
-@testable import ConarySupport
+@testable import ConaryDatabase
 @testable import ConaryOperations
+@testable import ConarySupport
 import Foundation
 import XCTest
 
@@ -38,11 +39,20 @@ final class CrashRecoveryTests: XCTestCase {
         let importNew = Scenario(arguments: ["commit", newTree(), "--name", "new", "--version", "1"], expectedLive: 3)
         let install = { (live: Int64) in Scenario(arguments: ["install", "extra"], expectedLive: live) }
         let rollback = { (live: Int64) in Scenario(arguments: ["rollback"], expectedLive: live) }
+        // A kernel without an initramfs on a root whose boot entries Conary keeps: the state's
+        // dracut (a stand-in) runs in the sandbox, and the image is recorded before the swap.
+        // (base goes first: its /bin/sh would clash with the kernel tree's busybox.)
+        let kernel = Scenario(arguments: ["install", "kernel"], expectedLive: 4, prepare: { [unowned self] root in
+            try root.remove(["base"], command: "setup")
+            try FileManager.default.createDirectory(atPath: rootPath + "/boot/loader/entries", withIntermediateDirectories: true)
+            _ = try root.commit(directory: try dracutSystemTree(in: scratch, UUID().uuidString, which: "crash"), name: "kernel", version: "1")
+        })
         let prune = Scenario(arguments: ["state", "prune", "--keep", "0"], expectedLive: 3)
         let gc = Scenario(arguments: ["gc"], expectedLive: 3, prepare: { _ = try $0.prune(keep: 0) })
         return [
             "import.objects-written": importNew, "import.objects-placed": importNew, "import.recorded": importNew,
-            "changeset.recorded": install(3), "blit.midway": install(3), "blit.done": install(3), "swap.before": install(3),
+            "changeset.recorded": install(3), "blit.midway": install(3), "blit.done": install(3), "initramfs.recorded": kernel,
+            "swap.before": install(3),
             "swap.exchanged": install(4), "swap.archived": install(4), "changeset.applied": install(4),
             "activate.recorded": rollback(3), "activate.exchanged": rollback(2), "activate.archived": rollback(2),
             "prune.recorded": prune, "prune.deleting": prune, "gc.recorded": gc, "gc.deleting": gc,
@@ -61,8 +71,13 @@ final class CrashRecoveryTests: XCTestCase {
 
     func testCrashAtEveryStepRecoversToOldOrNewState() throws {
         let binary = try conaryBinary()
+        let sandboxWorks = (try? requireSandbox("")) != nil
         for step in FaultInjection.steps {
             let scenario = try XCTUnwrap(scenarios[step])
+            if step == "initramfs.recorded" && !sandboxWorks {
+                print("SKIPPED: \(step): the sandbox cannot run here (no PID, network, UTS or IPC namespaces), so dracut cannot.")
+                continue
+            }
             do {
                 let root = try makeRoot()
                 try scenario.prepare(root)

@@ -73,6 +73,41 @@ func requirePrivateMounts(_ missing: String) throws {
     }
 }
 
+/// The sandbox (Sources/ConaryDeploy/Sandbox.swift) needs new mount, PID, network, UTS and
+/// IPC namespaces; tests that build an initramfs or run the sandbox skip loudly without them.
+func requireSandbox(_ missing: String) throws {
+    try requirePrivateMounts(missing)
+    guard try runTool("unshare", ["--mount", "--pid", "--fork", "--net", "--uts", "--ipc", "true"]).status == 0 else {
+        throw XCTSkip("SKIPPED: this kernel or container refuses new PID, network, UTS or IPC namespaces, so \(missing).")
+    }
+}
+
+/// A system tree with a kernel that ships no initramfs, busybox as /usr/bin/sh, and stand-ins
+/// for dracut and depmod: "dracut" writes a one-line image naming `which`, whether
+/// modules.dep was there and its arguments (or fails when `failing`); "depmod" writes modules.dep.
+func dracutSystemTree(in scratch: Scratch, _ name: String, which: String, failing: Bool = false) throws -> String {
+    let dracut = """
+        #!/bin/sh
+        for output; do :; done
+        read which < /usr/share/which
+        if [ -e /usr/lib/modules/6.1/modules.dep ]; then dep=yes; else dep=no; fi
+        if [ -e /usr/share/fail ]; then echo "dracut: cannot install the kernel modules" >&2; exit 1; fi
+        echo "initramfs of $which, modules.dep $dep, args $*" > "$output"
+        """
+    let busybox = try fetchDebs(["busybox-static"])[0]
+    var entries = ["usr/lib/modules/6.1/vmlinuz": "kernel", "usr/share/which": which + "\n", "usr/bin/sh": "->busybox",
+                   "usr/bin/dracut": dracut,
+                   "usr/sbin/depmod": "#!/bin/sh\necho \"kernel/x.ko:\" > /usr/lib/modules/$2/modules.dep\n"]
+    if failing { entries["usr/share/fail"] = "" }
+    let tree = try scratch.tree(name, entries)
+    chmod(tree + "/usr/bin/dracut", 0o755)
+    chmod(tree + "/usr/sbin/depmod", 0o755)
+    let unpacked = scratch.base + "/busybox-" + name
+    XCTAssertEqual(try runTool("dpkg-deb", ["-x", busybox, unpacked]).status, 0)
+    try FileManager.default.copyItem(atPath: unpacked + "/bin/busybox", toPath: tree + "/usr/bin/busybox")
+    return tree
+}
+
 /// The package's top folder, for its scripts and fixtures.
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent().path

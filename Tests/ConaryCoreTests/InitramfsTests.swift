@@ -4,40 +4,19 @@ import Foundation
 import ConaryTestSupport
 import XCTest
 
-/// A state whose kernel ships no initramfs gets one from the state's own dracut, run in a
-/// private mount namespace chrooted into the staged tree. Here "dracut" and "depmod" are
-/// scripts run by a static busybox inside the tree, so the test sees exactly what they saw.
+/// A state whose kernel ships no initramfs gets one from the state's own dracut, run in the
+/// sandbox against the staged tree. Here "dracut" and "depmod" are scripts run by a static
+/// busybox inside the tree, so the test sees exactly what they saw.
 final class InitramfsTests: XCTestCase {
     private var scratch: Scratch!
 
     override func setUpWithError() throws {
-        try requirePrivateMounts("dracut cannot run in a namespace")
+        try requireSandbox("dracut cannot run in the sandbox")
         scratch = try Scratch()
     }
 
-    private static let dracut = """
-        #!/bin/sh
-        for output; do :; done
-        read which < /usr/share/which
-        if [ -e /usr/lib/modules/6.1/modules.dep ]; then dep=yes; else dep=no; fi
-        if [ -e /usr/share/fail ]; then echo "dracut: cannot install the kernel modules" >&2; exit 1; fi
-        echo "initramfs of $which, modules.dep $dep, args $*" > "$output"
-        """
-
-    /// A tree with a kernel, busybox as /usr/bin/sh, and stand-ins for dracut and depmod.
     private func systemTree(_ name: String, which: String, failing: Bool = false) throws -> String {
-        let busybox = try fetchDebs(["busybox-static"])[0]
-        var entries = ["usr/lib/modules/6.1/vmlinuz": "kernel", "usr/share/which": which + "\n", "usr/bin/sh": "->busybox",
-                       "usr/bin/dracut": Self.dracut,
-                       "usr/sbin/depmod": "#!/bin/sh\necho \"kernel/x.ko:\" > /usr/lib/modules/$2/modules.dep\n"]
-        if failing { entries["usr/share/fail"] = "" }
-        let tree = try scratch.tree(name, entries)
-        chmod(tree + "/usr/bin/dracut", 0o755)
-        chmod(tree + "/usr/sbin/depmod", 0o755)
-        let unpacked = scratch.base + "/busybox-" + name
-        XCTAssertEqual(try runTool("dpkg-deb", ["-x", busybox, unpacked]).status, 0)
-        try FileManager.default.copyItem(atPath: unpacked + "/bin/busybox", toPath: tree + "/usr/bin/busybox")
-        return tree
+        try dracutSystemTree(in: scratch, name, which: which, failing: failing)
     }
 
     func testTheStatesOwnDracutBuildsTheMissingInitramfs() throws {

@@ -2,8 +2,8 @@
 @testable import ConaryOperations
 import XCTest
 
-/// Conary's own versions (/host@ns:tag/upstream-source-build, shadows, frozen timestamps)
-/// and how each scheme reads a versioned requirement.
+/// Native Conary versions at the door: commit and CCS refuse malformed ones, and install and
+/// update choose among branches as the ordering says.
 final class NativeVersionImportTests: XCTestCase {
     func testCommitAndCCSRefuseMalformedNativeVersions() throws {
         try requireRoot()

@@ -1,3 +1,4 @@
+@testable import ConaryDatabase
 @testable import ConaryOperations
 import Crypto
 import Foundation

@@ -14,10 +14,7 @@ final class SandboxTests: XCTestCase {
                                   "rm", "seq", "sleep", "wc"]
 
     override func setUpWithError() throws {
-        try requirePrivateMounts("the sandbox cannot be built")
-        guard try runTool("unshare", ["--mount", "--pid", "--fork", "--net", "--uts", "--ipc", "true"]).status == 0 else {
-            throw XCTSkip("SKIPPED: this kernel or container refuses new PID, network, UTS or IPC namespaces, so the sandbox cannot run.")
-        }
+        try requireSandbox("the sandbox cannot run")
         scratch = try Scratch()
         let busybox = try fetchDebs(["busybox-static"])[0]
         let unpacked = scratch.base + "/busybox"

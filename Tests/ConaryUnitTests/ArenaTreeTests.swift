@@ -1,6 +1,4 @@
 @testable import ConaryModel
-@testable import ConaryResolve
-@testable import ConaryVersions
 @testable import ConaryVFS
 import ConaryTestSupport
 import XCTest

@@ -1,7 +1,5 @@
 @testable import ConaryModel
-@testable import ConaryResolve
 @testable import ConaryVersions
-@testable import ConaryVFS
 import XCTest
 
 final class FlavorTests: XCTestCase {
@@ -42,6 +40,4 @@ final class FlavorTests: XCTestCase {
         XCTAssertEqual(Flavor.architecture("noarch").description, "")
         XCTAssertEqual(Flavor.architecture("arm64").description, "is: aarch64")
     }
-
-    /// Two builds of one CCS package; `install 'tool[ssl]'` and the system flavor choose.
 }

@@ -1,7 +1,5 @@
 @testable import ConaryModel
-@testable import ConaryResolve
 @testable import ConaryVersions
-@testable import ConaryVFS
 import XCTest
 
 /// Conary's own versions (/host@ns:tag/upstream-source-build, shadows, frozen timestamps)

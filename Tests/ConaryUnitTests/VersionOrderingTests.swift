@@ -1,7 +1,5 @@
 @testable import ConaryModel
-@testable import ConaryResolve
 @testable import ConaryVersions
-@testable import ConaryVFS
 import ConaryTestSupport
 import XCTest
 

@@ -20,7 +20,7 @@ public enum CCSSigning {
     private static let ready: Bool = sodium_init() >= 0
 
     static func generate() throws -> KeyPair {
-        guard ready else { throw PackageError.invalidKey("libsodium could not be initialised.") }
+        guard ready else { throw PackageError.signingUnavailable }
         var publicKey = [UInt8](repeating: 0, count: Int(crypto_sign_PUBLICKEYBYTES))
         var secretKey = [UInt8](repeating: 0, count: Int(crypto_sign_SECRETKEYBYTES))
         crypto_sign_keypair(&publicKey, &secretKey)
