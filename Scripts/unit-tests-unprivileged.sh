@@ -18,5 +18,6 @@ trap 'rm -rf "$copy"' EXIT
 cp "$bundle" "$copy/"
 chmod 755 "$copy" "$copy/ConaryPackageTests.xctest"
 cd "$copy"
+echo "unit-tests-unprivileged: ConaryUnitTests as $(runuser -u nobody -- id -un) (uid $(id -u nobody)), no root, no database"
 runuser -u nobody -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/nonexistent \
     "$copy/ConaryPackageTests.xctest" "$classes"
