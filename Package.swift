@@ -75,7 +75,7 @@ let package = Package(
             dependencies: ["ConaryModel", "ConaryVersions", "ConaryResolve", "ConaryVFS", "ConaryTestSupport"]),
         // Everything on real roots: stores, databases, deployments, crashes, packages, boots (as root).
         .testTarget(
-            name: "ConaryCoreTests",
+            name: "ConaryIntegrationTests",
             dependencies: ["ConaryTestSupport",
                 "ConaryModel", "ConaryVersions", "ConarySupport", "ConaryStore", "ConaryDatabase", "ConaryFormats",
                 "ConaryResolve", "ConaryVFS", "ConaryBoot", "ConaryDeploy", "ConaryOperations", "CLinux", "conary",

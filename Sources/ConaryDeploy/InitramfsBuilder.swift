@@ -4,7 +4,7 @@ import Foundation
 import Glibc
 
 /// Builds the initramfs of a state kernel that ships none, with the state's own dracut, in
-/// the sandbox (Deploy/Sandbox.swift): a root that shows the staged /usr read-only, the
+/// the sandbox (Sources/ConaryDeploy/Sandbox.swift): a root that shows the staged /usr read-only, the
 /// machine's /etc read-only, proc, sys and dev, and a writable /tmp and /out from the scratch
 /// folder. Nothing of the host's /usr (its dracut, its modules, its libraries) can end up in
 /// the image, and every mount ends with the program.

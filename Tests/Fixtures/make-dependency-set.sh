@@ -2,7 +2,7 @@
 # Builds the resolver's test package set with dpkg-deb into OUT_DIR: several versions of a
 # library (one a ~ pre-release), a diamond, a virtual package with two providers that
 # conflict with each other, a Conflicts+Replaces takeover, a plain conflict, a cycle, and
-# requirements nothing can meet. Tests/ConaryCoreTests/DependencyResolutionTests.swift
+# requirements nothing can meet. Tests/ConaryIntegrationTests/DependencyResolutionTests.swift
 # documents what each is for.
 # Usage: Tests/Fixtures/make-dependency-set.sh OUT_DIR
 set -euo pipefail

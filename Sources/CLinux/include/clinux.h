@@ -33,7 +33,7 @@ int conary_clear_immutable(int fd);
 /* Kills the calling process with SIGKILL: a crash that runs no cleanup at all. */
 void conary_crash_now(void);
 
-/* The sandbox (Deploy/Sandbox.swift): one program in fresh mount, PID, UTS, IPC and (unless
+/* The sandbox (Sources/ConaryDeploy/Sandbox.swift): one program in fresh mount, PID, UTS, IPC and (unless
  * network is allowed) network namespaces, in a root built on a tmpfs from `entries`, in order.
  * While the root is built the host's root is seen under CONARY_SANDBOX_HOST, so every host
  * path the caller passes (bind sources, overlay folders) carries that prefix, and the
