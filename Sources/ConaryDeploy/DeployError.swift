@@ -11,6 +11,12 @@ public enum DeployError: Error, CustomStringConvertible, Equatable {
     case stateUnavailable(Int64, reason: String)
     case alreadyActive(Int64)
     case initramfsFailed(kernel: String, detail: String)
+    /// The database does not describe the trees on disk: the sentence says how.
+    case databaseDisagrees(String)
+    /// The root has state trees but no database: a fresh one would forget them.
+    case databaseMissing(root: String)
+    /// Staging holds a real state's tree that recovery could not archive yet.
+    case stagingOccupied(state: Int64)
 
     public var description: String {
         switch self {
@@ -31,6 +37,14 @@ public enum DeployError: Error, CustomStringConvertible, Equatable {
             return "State \(id) is already the active state."
         case let .initramfsFailed(kernel, detail):
             return "dracut could not build the initramfs of kernel \(kernel), so the state was not deployed: \(detail)"
+        case let .databaseDisagrees(sentence):
+            return sentence
+        case let .databaseMissing(root):
+            return "\(root) has state trees but no conary/conary.db; Conary will not start a fresh database that forgets them. "
+                + "Restore the database."
+        case let .stagingOccupied(state):
+            return "conary/staging still holds the tree of state \(state), which could not be archived; "
+                + "fix what stops it (the previous command said what) and run conary again."
         }
     }
 }

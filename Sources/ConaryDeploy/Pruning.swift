@@ -9,6 +9,7 @@ extension StateTransaction {
     /// the state this system booted from (it runs from that tree) always stay. Returns the
     /// states pruned.
     public func prune(keep: Int) throws -> [Int64] {
+        try requireAgreement()
         let booted = usrMount?.bootedState
         let victims = try database.write { session -> [Int64] in
             let victims = Array(try session.unpinnedArchivedStates().filter { $0 != booted }.dropFirst(keep))

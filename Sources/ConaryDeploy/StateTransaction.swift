@@ -27,6 +27,8 @@ public final class StateTransaction {
     /// Folders under conary/ that only live during a changeset (package downloads, say):
     /// recovery clears them.
     let transientFolders: [String]
+    /// Set by recovery when the database does not describe the trees on disk.
+    var disagreement: DeployError?
 
     public init(database: StateDatabase, store: ObjectStore, trees: StateTrees, usrMount: UsrMount?,
                 transientFolders: [String], log: @escaping (String) -> Void) {
@@ -71,17 +73,23 @@ public final class StateTransaction {
     /// The blit is always the first staging step (it writes the tree and the state marker
     /// the swap and recovery rely on); `steps` run after it, in order.
     public func deploy(_ new: NewState, steps: [StagingStep], layout: RootLayout) throws -> Outcome {
+        try requireAgreement()
         for link in layout.rootLinks { try trees.checkRootLink(link) }
         try trees.requireSwappableUsr()
         try requireBootedStateLive()
         let live = try trees.liveState()  // refuses an unmanaged /usr before anything changes
+        if let held = try trees.marker(of: StateTrees.stagingUsr, relativeTo: trees.conary.fd) {
+            throw DeployError.stagingOccupied(state: held)
+        }
+        // A number is never used twice: not the database's, not one a tree on disk carries.
+        let highestOnDisk = try trees.highestStateOnDisk()
 
         let usrNode = new.tree.lookup("/usr")
         // One database transaction: the pending state, its members and kernels, and the
         // changeset that names it exist together or not at all.
         let (state, kernels, changeset) = try database.write { session -> (SystemState, [StateKernel], Changeset) in
             let previous = try session.activeState()
-            let id = try session.nextStateID()
+            let id = max(try session.nextStateID(), highestOnDisk + 1)
             let state = SystemState(id: id, parent: previous?.id, created: Date(), summary: new.summary,
                                     treeHash: usrNode.map { new.tree.treeHash(below: $0) } ?? "",
                                     fileCount: usrNode.map { new.tree.descendantCount(of: $0) } ?? 0,
@@ -114,10 +122,11 @@ public final class StateTransaction {
             try trees.swapStagingIn()
         }
         FaultInjection.point("swap.exchanged")
-        // The tree swapped out is archived under its own number, even if /usr was tampered with.
-        if let live { try trees.archive(StateTrees.stagingUsr, as: live) }
-        FaultInjection.point("swap.archived")
-        try database.write { try $0.markActive(state.id, changeset: changeset.id!) }
+        finishAfterSwap(state.id, changeset: changeset.id!) {
+            // The tree swapped out is archived under its own number, even if /usr was tampered with.
+            if let live { try trees.archive(StateTrees.stagingUsr, as: live) }
+            FaultInjection.point("swap.archived")
+        }
         FaultInjection.point("changeset.applied")
         trees.removeEmptyHolder(StateTrees.staging)
         remountLiveUsr(previous: live)
@@ -126,9 +135,26 @@ public final class StateTransaction {
         return Outcome(state: applied, blit: blit.stats, stepSeconds: stepSeconds, swapSeconds: swapSeconds)
     }
 
+    /// After a swap the new state is live whatever else fails: archiving the previous tree
+    /// and committing the changeset are finished here if they can be, and otherwise reported
+    /// and left to recovery, which finishes a changeset whose state is live.
+    private func finishAfterSwap(_ id: Int64, changeset: Int64, archive: () throws -> Void) {
+        do {
+            try archive()
+        } catch {
+            log("State \(id) is live, but archiving the previous tree failed: \(error) The next command finishes it.")
+        }
+        do {
+            try database.write { try $0.markActive(id, changeset: changeset) }
+        } catch {
+            log("State \(id) is live, but recording it as active failed: \(error) The next command records it.")
+        }
+    }
+
     /// Makes the archived state `id` live by exchanging trees: no blit, no staging steps.
     @discardableResult
     public func activate(_ id: Int64, kind: ChangesetKind, command: String) throws -> SystemState {
+        try requireAgreement()
         let (target, current) = try database.read { (try $0.stateIfRecorded(id), try $0.activeState()) }
         guard let target else { throw DatabaseError.stateNotFound(id) }
         try Self.requireArchived(target)
@@ -144,10 +170,11 @@ public final class StateTransaction {
         FaultInjection.point("activate.recorded")
         try trees.exchange(StateTrees.archived(id))
         FaultInjection.point("activate.exchanged")
-        try trees.archive(StateTrees.archived(id), as: live)
-        trees.removeEmptyHolder("\(StateTrees.states)/\(id)")
-        FaultInjection.point("activate.archived")
-        try database.write { try $0.markActive(id, changeset: changeset.id!) }
+        finishAfterSwap(id, changeset: changeset.id!) {
+            try trees.archive(StateTrees.archived(id), as: live)
+            trees.removeEmptyHolder("\(StateTrees.states)/\(id)")
+            FaultInjection.point("activate.archived")
+        }
         remountLiveUsr(previous: live)
         var activated = target
         activated.status = .active

@@ -63,6 +63,25 @@ public final class StateTrees {
         return try FileSystem.listDirectory(states.fd).compactMap(Int64.init).sorted()
     }
 
+    /// Whether the root holds state trees (a live /usr with a marker, or archived states),
+    /// looked up without opening anything for writing.
+    public static func rootHoldsStates(_ rootPath: String) -> Bool {
+        let base = rootPath == "/" ? "" : rootPath
+        if FileSystem.exists(base + "/usr/" + RootLayout.stateMarker) { return true }
+        let archives = (try? FileManager.default.contentsOfDirectory(atPath: base + "/conary/" + states)) ?? []
+        return archives.contains { Int64($0) != nil }
+    }
+
+    /// The highest state number any tree on disk carries: the live one, the archives (by
+    /// folder and by marker) and staging. 0 when there is none.
+    func highestStateOnDisk() throws -> Int64 {
+        var highest = try liveState() ?? 0
+        for id in try archivedStates() {
+            highest = max(highest, id, try marker(of: StateTrees.archived(id), relativeTo: conary.fd) ?? 0)
+        }
+        return max(highest, try marker(of: StateTrees.stagingUsr, relativeTo: conary.fd) ?? 0)
+    }
+
     func hasArchive(_ id: Int64) -> Bool {
         FileSystem.exists(StateTrees.archived(id), relativeTo: conary.fd)
     }

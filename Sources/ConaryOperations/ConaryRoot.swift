@@ -36,7 +36,11 @@ public final class ConaryRoot {
         }
         let conaryPath = path == "/" ? "/conary" : path + "/conary"
         self.conaryPath = conaryPath
-        if !FileSystem.exists(conaryPath + "/conary.db") && !create { throw ConaryError.notInitialized(path) }
+        if !FileSystem.exists(conaryPath + "/conary.db") {
+            // A fresh database on a root with states would forget them (and reuse their numbers).
+            if StateTrees.rootHoldsStates(path) { throw DeployError.databaseMissing(root: path) }
+            if !create { throw ConaryError.notInitialized(path) }
+        }
         // Before any descriptor into the root is opened: they must see the physical tree.
         let usrMount = try UsrMount.detachIfMounted(rootPath: path)
         try FileSystem.makeDirectory(conaryPath, mode: 0o700)
@@ -89,12 +93,14 @@ public final class ConaryRoot {
 
     /// Imports a directory tree as a new trove.
     public func commit(directory: String, name: String, version: String) throws -> TreeImporter.Summary {
-        try TreeImporter.importTree(at: directory, name: name, version: version, store: store, database: database)
+        try transaction.requireAgreement()
+        return try TreeImporter.importTree(at: directory, name: name, version: version, store: store, database: database)
     }
 
     /// Imports package files (.deb) as package troves with components, all or nothing.
     public func importPackages(_ paths: [String]) throws -> [Trove] {
-        try PackageImporter.importPackages(paths, store: store, database: database, trustedKeys: try trustedKeys())
+        try transaction.requireAgreement()
+        return try PackageImporter.importPackages(paths, store: store, database: database, trustedKeys: try trustedKeys())
     }
 
     /// <root>/conary/trusted-keys/<id>.pub: the CCS signing keys this root accepts.

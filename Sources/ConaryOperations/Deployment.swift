@@ -134,6 +134,7 @@ extension ConaryRoot {
 
     /// "name" drops a package with its components, "name:component" only that component.
     public func planRemove(_ names: [String], allowBreaking: Bool = false) throws -> Plan {
+        try transaction.requireAgreement()
         guard !names.isEmpty else { throw ConaryError.missingOperand("Name at least one trove to remove.") }
         let before = try activeMembers()
         var members = before

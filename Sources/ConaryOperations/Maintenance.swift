@@ -33,6 +33,8 @@ extension ConaryRoot {
     /// The sweep compares the store with the database, so it also removes objects an
     /// interrupted import or gc left behind.
     public func collectGarbage() throws -> GarbageReport {
+        // With a database that does not describe the disk, "unknown" objects may be in use.
+        try transaction.requireAgreement()
         let dropped = try database.write { try $0.dropUnusedTrovesAndObjects() }.map(\.spec)
         FaultInjection.point("gc.recorded")
         let known = try database.read { try $0.knownObjectIDs() }

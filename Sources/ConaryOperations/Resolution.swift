@@ -34,6 +34,8 @@ struct ResolutionContext {
     /// `resolving: false` drops every requirement and conflict (as rpm's --nodeps does), so
     /// the solver only weighs replacements and versions of one name.
     init(root: ConaryRoot, requested: [Trove] = [], withStore: Bool = true, resolving: Bool = true) throws {
+        // A plan made from a database that does not describe the disk would mislead.
+        try root.transaction.requireAgreement()
         let active = try root.activeState()
         let members = try active.map { state in try root.database.read { try $0.members(ofState: state.id) } } ?? []
         let system = try root.systemFlavor()

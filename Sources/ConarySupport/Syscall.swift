@@ -92,11 +92,11 @@ package enum FileSystem {
         return String(decoding: buffer[0..<Int(length)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// Reads a small text file, or nil if it does not exist.
+    /// Reads a small text file, or nil if it does not exist (or a parent is not a folder).
     package static func readSmallFile(_ path: String, relativeTo directory: Int32 = AT_FDCWD) throws -> String? {
         let fd = openat(directory, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         if fd == -1 {
-            if errno == ENOENT { return nil }
+            if errno == ENOENT || errno == ENOTDIR { return nil }
             throw SystemError(operation: "Opening", path: path, errno: errno)
         }
         defer { close(fd) }
