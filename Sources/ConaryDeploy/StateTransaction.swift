@@ -73,14 +73,7 @@ public final class StateTransaction {
     /// The blit is always the first staging step (it writes the tree and the state marker
     /// the swap and recovery rely on); `steps` run after it, in order.
     public func deploy(_ new: NewState, steps: [StagingStep], layout: RootLayout) throws -> Outcome {
-        try requireAgreement()
-        for link in layout.rootLinks { try trees.checkRootLink(link) }
-        try trees.requireSwappableUsr()
-        try requireBootedStateLive()
-        let live = try trees.liveState()  // refuses an unmanaged /usr before anything changes
-        if let held = try trees.marker(of: StateTrees.stagingUsr, relativeTo: trees.conary.fd) {
-            throw DeployError.stagingOccupied(state: held)
-        }
+        let live = try preflight(layout: layout)
         // A number is never used twice: not the database's, not one a tree on disk carries.
         let highestOnDisk = try trees.highestStateOnDisk()
 
@@ -133,6 +126,23 @@ public final class StateTransaction {
         var applied = state
         applied.status = .active
         return Outcome(state: applied, blit: blit.stats, stepSeconds: stepSeconds, swapSeconds: swapSeconds)
+    }
+
+    /// The checks a deploy makes before it records anything (a dry run makes them too):
+    /// the database agrees with the disk, the root is merged-/usr with /usr on Conary's
+    /// filesystem and managed by Conary, a boot into an archived state has made it live, and
+    /// staging is free. Returns the live state.
+    @discardableResult
+    public func preflight(layout: RootLayout) throws -> Int64? {
+        try requireAgreement()
+        for link in layout.rootLinks { try trees.checkRootLink(link) }
+        try trees.requireSwappableUsr()
+        try requireBootedStateLive()
+        let live = try trees.liveState()  // refuses an unmanaged /usr
+        if let held = try trees.marker(of: StateTrees.stagingUsr, relativeTo: trees.conary.fd) {
+            throw DeployError.stagingOccupied(state: held)
+        }
+        return live
     }
 
     /// After a swap the new state is live whatever else fails: archiving the previous tree

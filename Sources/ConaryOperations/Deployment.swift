@@ -211,6 +211,15 @@ extension ConaryRoot {
         try database.read { try $0.pinnedNames() }
     }
 
+    /// What `--dry-run` checks so that it says "would" only of what would work: every check a
+    /// deploy makes before it writes (the troves make one tree without conflicts or files
+    /// outside the state, and the root can take a new state). Package files still to be
+    /// downloaded are checked when they arrive.
+    public func check(_ plan: Plan) throws {
+        _ = try buildTree(plan.members)
+        try transaction.preflight(layout: layout)
+    }
+
     /// One changeset through the state transaction: the tree is built first (conflicts fail
     /// here, before any change), then recorded, staged (the blit, then the initramfs step),
     /// swapped and committed.

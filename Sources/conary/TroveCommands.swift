@@ -37,6 +37,7 @@ struct PlanOptions: ParsableArguments {
     func run(_ root: ConaryRoot, command: String, plan: () throws -> ConaryRoot.Plan) throws {
         let plan = try plan()
         guard dryRun else { return report(try root.apply(plan, command: command)) }
+        try root.check(plan)
         print("Would \(plan.kind): \(plan.summary)")
         for spec in plan.added { print("  + \(spec)") }
         for change in plan.updated { print("  ~ \(change)") }

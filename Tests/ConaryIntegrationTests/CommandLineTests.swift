@@ -162,6 +162,24 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(readFile(rootPath + "/usr/bin/app"), "2")
     }
 
+    /// A dry run says "Would install" only of what the real install would do: the same
+    /// refusals (a file outside the state, a conflict between troves), with the same words.
+    func testDryRunRefusesWhatTheInstallWouldRefuse() throws {
+        let trees: [(String, [String: String])] = [("outside", ["var/lib/outside/db": "x"]),
+                                                    ("one", ["usr/bin/tool": "one"]), ("two", ["usr/bin/tool": "two"])]
+        for (name, entries) in trees {
+            XCTAssertEqual(try conary("commit", try scratch.tree(name, entries), "--name", name, "--version", "1").status, 0)
+        }
+        for request in [["outside"], ["one", "two"]] {
+            let dry = try conary(["install", "--dry-run"] + request)
+            let real = try conary(["install"] + request)
+            assertOneLineError(dry, contains: request.count == 1 ? "lies outside /usr" : "File conflict at /usr/bin/tool")
+            XCTAssertFalse(dry.out.contains("Would install"), dry.out)
+            XCTAssertEqual(dry.err, real.err, "the dry run refuses as the install does")
+        }
+        XCTAssertEqual(try conary("history").out.split(separator: "\n").count, 1, "nothing was recorded")
+    }
+
     func testUnknownOptionIsAUsageError() throws {
         let result = try conary("state", "list", "--frobnicate")
         XCTAssertNotEqual(result.status, 0)
