@@ -40,10 +40,15 @@ struct PayloadReader {
                   let original = ledger.file(at: linkPath), original.kind == .regular else {
                 throw PackageError.malformed(display, "\(path) is a hardlink to \(link), which is not an earlier file")
             }
+            // A hardlink is the same inode: whatever mode and owner its own header claims, it
+            // deploys (and is recorded) with its target's, so no setuid bit hides behind a link.
             file.kind = .regular
             file.objectID = original.objectID
             file.sha256 = original.sha256
             file.size = original.size
+            file.mode = original.mode
+            file.uid = original.uid
+            file.gid = original.gid
         } else if entry.kind == .regular {
             var md5 = Insecure.MD5()
             let stored = try intake.ingest(path: "\(display):\(path)", metadata: ObjectMetadata(packageMode: entry.mode, uid: entry.uid, gid: entry.gid),
