@@ -168,3 +168,25 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(result.err.contains("frobnicate"), result.err)
     }
 }
+
+/// Hostile and mistaken input from issue 12: each is one "conary: …" line with exit status 1
+/// (no trap, no hang), and the root is left as it was.
+extension CommandLineTests {
+    func testSetDefaultTakesAStateOrActive() throws {
+        try FileManager.default.createDirectory(atPath: rootPath + "/boot/loader/entries", withIntermediateDirectories: true)
+        let kernel = try scratch.tree("k", ["usr/lib/modules/6.1.0-1/vmlinuz": "kernel", "usr/lib/modules/6.1.0-1/initrd": "initrd"])
+        XCTAssertEqual(try conary("commit", kernel, "--name", "kernel", "--version", "1").status, 0)
+        XCTAssertEqual(try conary("install", "kernel").status, 0)
+        let chosen = try conary("boot", "set-default", "1")
+        XCTAssertEqual(chosen.status, 0, chosen.err)
+        XCTAssertTrue(chosen.out.contains("State 1 boots by default."), chosen.out)
+        let following = try conary("boot", "set-default", "--active")
+        XCTAssertEqual(following.status, 0, following.err)
+        XCTAssertTrue(following.out.contains("follows the active state"), following.out)
+        for arguments in [["boot", "set-default"], ["boot", "set-default", "1", "--active"]] {
+            let refused = try conary(arguments)
+            XCTAssertNotEqual(refused.status, 0)
+            XCTAssertTrue(refused.err.contains("Name a state or pass --active."), refused.err)
+        }
+    }
+}
