@@ -115,10 +115,11 @@ extension ConaryRoot {
         let context = try ResolutionContext(root: self, requested: requested.compactMap { $0 }, resolving: resolving)
         var wanted = Set<Int>()
         for (spec, trove) in zip(specs, requested) {
-            guard let unit = context.newest(stored: trove.flatMap(context.unit), indexed: context.indexUnit(matching: spec)) else {
+            let indexed = try files.contains(spec) ? nil : context.indexUnit(matching: TroveSelection.Request(spec))
+            guard let unit = context.newest(stored: trove.flatMap(context.unit), indexed: indexed) else {
                 throw ConaryError.troveNotFound(spec)
             }
-            let name = context.resolver.units[unit].name, packageName = String(name.split(separator: ":")[0])
+            let name = context.resolver.units[unit].name, packageName = Trove.packageName(of: name)
             if let installed = context.installedUnit(named: name), installed != unit, context.pinned.contains(packageName) {
                 throw ConaryError.pinned(packageName)
             }
@@ -139,10 +140,13 @@ extension ConaryRoot {
         var members = before
         let pinned = try pinnedNames()
         for name in names {
-            let bare = String(name.split(separator: "=").first ?? "")
-            let matches = members.filter { $0.name == bare || $0.spec == name || !bare.contains(":") && $0.packageName == bare }
-            guard !matches.isEmpty else { throw ConaryError.troveNotInstalled(name) }
-            if pinned.contains(matches[0].packageName) { throw ConaryError.pinned(matches[0].packageName) }
+            let request = try TroveSelection.Request(name)
+            let matches = members.filter {
+                (request.version == nil || $0.version == request.version)
+                    && ($0.name == request.name || !request.name.contains(":") && $0.packageName == request.name)
+            }
+            guard let first = matches.first else { throw ConaryError.troveNotInstalled(name) }
+            if pinned.contains(first.packageName) { throw ConaryError.pinned(first.packageName) }
             members.removeAll { matches.contains($0) }
         }
         let broken = try breakage(from: before, to: members)
@@ -161,8 +165,12 @@ extension ConaryRoot {
     public func planUpdate(_ names: [String]) throws -> Plan {
         let context = try ResolutionContext(root: self)
         let named = try names.map { name -> Int in
-            guard let unit = context.installedUnit(named: name) else { throw ConaryError.troveNotInstalled(name) }
-            if context.pinned.contains(name.split(separator: ":")[0].description) { throw ConaryError.pinned(name) }
+            let request = try TroveSelection.Request(name)
+            guard let unit = context.installedUnit(named: request.name),
+                  request.version == nil || context.resolver.units[unit].version == request.version else {
+                throw ConaryError.troveNotInstalled(name)
+            }
+            if context.pinned.contains(request.packageName) { throw ConaryError.pinned(name) }
             return unit
         }
         let outcome = try context.resolver.update(named, locked: context.locked)
@@ -202,6 +210,7 @@ extension ConaryRoot {
     /// Keeps a package at its installed version: update skips it, install of another version
     /// and remove refuse it until it is unpinned.
     public func pinTrove(_ name: String, _ pinned: Bool) throws {
+        try TroveName.check(name)
         if pinned, try !activeMembers().contains(where: { $0.name == name }) { throw ConaryError.troveNotInstalled(name) }
         try database.write { try $0.setPinned(trove: name, pinned) }
     }

@@ -172,6 +172,71 @@ final class CommandLineTests: XCTestCase {
 /// Hostile and mistaken input from issue 12: each is one "conary: …" line with exit status 1
 /// (no trap, no hang), and the root is left as it was.
 extension CommandLineTests {
+    /// Runs conary as `user` (or root), killed after `seconds` so a regression cannot hang the suite.
+    private func conaryBounded(_ arguments: [String], as user: String? = nil, seconds: Double = 30) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: user == nil ? binary : "/usr/sbin/runuser")
+        process.arguments = (user.map { ["-u", $0, "--", binary] } ?? []) + ["--root", rootPath] + arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let timer = DispatchWorkItem { kill(process.processIdentifier, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: timer)
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        timer.cancel()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    /// The database, the live tree and the root's top level, to compare before and after.
+    private func snapshot() throws -> [String] {
+        let database = FileManager.default.contents(atPath: rootPath + "/conary/conary.db")?.count ?? -1
+        return try FileManager.default.contentsOfDirectory(atPath: rootPath).sorted() + ["db \(database)", "live \(liveMarker(rootPath) ?? 0)"]
+            + [try conary("history").out, try conary("state", "list").out]
+    }
+
+    func testMalformedSpecsAreErrorsNotTraps() throws {
+        let tree = try scratch.tree("x", ["usr/bin/x": "x"])
+        XCTAssertEqual(try conary("commit", tree, "--name", "x", "--version", "1").status, 0)
+        XCTAssertEqual(try conary("install", "x").status, 0)
+        let before = try snapshot()
+        for arguments in [["install", ""], ["install", "="], ["install", "[is:x86_64]"], ["install", "x:"], ["install", ":x"],
+                          ["install", "x="], ["install", "x[is:x86_64"], ["remove", ""], ["remove", "="], ["update", ""],
+                          ["update", ":"], ["query", "="], ["query", ""], ["list-components", ""], ["list-components", "="],
+                          ["rdepends", ""], ["rdepends", "="], ["whatbreaks", ""], ["whatbreaks", ":"], ["pin", ""]] {
+            let result = try conaryBounded(arguments)
+            assertOneLineError(result, contains: "is not a trove")
+            XCTAssertFalse(result.err.contains("Fatal error"), "\(arguments): \(result.err)")
+        }
+        assertOneLineError(try conary("install", "="), contains: "is not a trove spec")
+        assertOneLineError(try conary("query", ""), contains: "is not a trove spec")
+        XCTAssertEqual(try snapshot(), before)
+    }
+
+    func testTroveNamesFollowOneRuleInEveryReader() throws {
+        let tree = try scratch.tree("x", ["usr/bin/x": "x"])
+        for (name, version) in [("", "1"), ("a:b", "1"), ("a[b]", "1"), ("a b", "1"), ("a", ""), ("a", "1 2"), ("a", "/bad")] {
+            assertOneLineError(try conary("commit", tree, "--name", name, "--version", version), contains: "is not a ")
+        }
+        let out = scratch.base + "/x.ccs"
+        let ccs = try conary("ccs", "build", tree, "--name", "a:b", "--version", "1", "--output", out)
+        assertOneLineError(ccs, contains: "is not a trove name")
+    }
+
+    func testOneCharacterKeyPrefix() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["ccs", "keygen", "k"]
+        process.currentDirectoryURL = URL(fileURLWithPath: scratch.base)
+        process.standardOutput = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.base + "/k.secret") && FileManager.default.fileExists(atPath: scratch.base + "/k.pub"))
+    }
+
     func testSetDefaultTakesAStateOrActive() throws {
         try FileManager.default.createDirectory(atPath: rootPath + "/boot/loader/entries", withIntermediateDirectories: true)
         let kernel = try scratch.tree("k", ["usr/lib/modules/6.1.0-1/vmlinuz": "kernel", "usr/lib/modules/6.1.0-1/initrd": "initrd"])
