@@ -5,6 +5,8 @@ import Foundation
 /// operations' own. Each renders as one sentence naming what was asked.
 public enum ConaryError: Error, CustomStringConvertible, Equatable {
     case rootMissing(String)
+    /// A file argument (a package to import) that is not a regular file: what it is instead.
+    case notRegularFile(String, kind: String)
     case notInitialized(String)
     /// A command that needs operands got none: the sentence says which.
     case missingOperand(String)
@@ -31,6 +33,8 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .rootMissing(path):
             return "The root directory \(path) does not exist."
+        case let .notRegularFile(path, kind):
+            return "\(path) is \(kind), not a package file; pass a regular file."
         case let .notInitialized(path):
             return "\(path) holds no Conary database yet; commit a tree first."
         case let .missingOperand(sentence), let .nothingToDo(sentence):

@@ -52,6 +52,22 @@ public final class ConaryRoot {
         for message in try transaction.recover() { log(message) }
     }
 
+    /// Checks that package files to import are regular files (or links to one) before the
+    /// root is opened and locked: reading a FIFO would block under the lock, and a pipe from
+    /// <(…) cannot be read twice (detection, then import).
+    public static func requireRegularFiles(_ paths: [String]) throws {
+        for path in paths {
+            guard let st = try FileSystem.existingStatus(path) else { throw SystemError(operation: "Opening", path: path, errno: ENOENT) }
+            guard FileSystem.isRegular(st) else { throw ConaryError.notRegularFile(path, kind: FileSystem.kindName(st)) }
+        }
+    }
+
+    /// The install arguments that name package files: those with a "/" before any "=" (no
+    /// trove name holds a "/", and a native version's "/" follows the "=").
+    public static func packageFiles(among arguments: [String]) -> [String] {
+        arguments.filter { $0.prefix { $0 != "=" }.contains("/") }
+    }
+
     // MARK: Shared helpers
 
     /// A one-line setting or marker in <root>/conary/<name>, trimmed; nil when there is none.
@@ -94,7 +110,8 @@ public final class ConaryRoot {
 
     /// Imports package files (.deb) as package troves with components, all or nothing.
     public func importPackages(_ paths: [String]) throws -> [Trove] {
-        try PackageImporter.importPackages(paths, store: store, database: database, trustedKeys: try trustedKeys())
+        try Self.requireRegularFiles(paths)
+        return try PackageImporter.importPackages(paths, store: store, database: database, trustedKeys: try trustedKeys())
     }
 
     /// <root>/conary/trusted-keys/<id>.pub: the CCS signing keys this root accepts.

@@ -97,7 +97,7 @@ extension ConaryRoot {
 
     public func planInstall(_ specs: [String], resolving: Bool = true) throws -> Plan {
         guard !specs.isEmpty else { throw ConaryError.missingOperand("Name at least one trove to install.") }
-        let files = specs.filter(isPackageFile)
+        let files = Self.packageFiles(among: specs)
         let imported = try importPackages(files)
         let system = try systemFlavor()
         // A spec the store cannot answer may name an entry of a synced package index.
@@ -197,12 +197,6 @@ extension ConaryRoot {
 
     func bytes(of troves: [Trove]) throws -> Int64 {
         try database.read { try $0.fileBytes(of: troves) }
-    }
-
-    /// A spec naming an existing regular file is a package to import, not a trove name.
-    private func isPackageFile(_ spec: String) -> Bool {
-        guard spec.contains("/"), let st = FileSystem.lstat(spec) else { return false }
-        return FileSystem.isRegular(st) || FileSystem.isSymlink(st)
     }
 
     // MARK: Pins

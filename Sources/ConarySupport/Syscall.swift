@@ -54,6 +54,27 @@ package enum FileSystem {
         return fstatat(directory, path, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st : nil
     }
 
+    /// The status of what `path` leads to (links followed), nil when nothing is there; any
+    /// other failure (EACCES) is an error, so that "cannot look" is not taken for "missing".
+    package static func existingStatus(_ path: String) throws -> stat? {
+        var st = Glibc.stat()
+        if fstatat(AT_FDCWD, path, &st, 0) == 0 { return st }
+        if errno == ENOENT { return nil }
+        throw SystemError(operation: "Looking up", path: path, errno: errno)
+    }
+
+    /// "a directory", "a pipe", … for sentences about a file that is not what was expected.
+    package static func kindName(_ st: stat) -> String {
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return "a regular file"
+        case S_IFDIR: return "a directory"
+        case S_IFIFO: return "a pipe (FIFO)"
+        case S_IFCHR, S_IFBLK: return "a device node"
+        case S_IFSOCK: return "a socket"
+        default: return "a symbolic link"
+        }
+    }
+
     package static func exists(_ path: String, relativeTo directory: Int32 = AT_FDCWD) -> Bool {
         lstat(path, relativeTo: directory) != nil
     }

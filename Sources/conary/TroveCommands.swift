@@ -24,6 +24,8 @@ struct Import: ParsableCommand {
     @Argument(help: "Package files: .deb, .rpm, .pkg.tar.zst/.xz, .ccs.") var packages: [String]
 
     func run() throws {
+        // Before the root is locked: a pipe or FIFO argument is refused, not read.
+        try ConaryRoot.requireRegularFiles(packages)
         for trove in try options.open(create: true).importPackages(packages) {
             print("Imported \(trove.spec)\(trove.flavor.isEmpty ? "" : " [\(trove.flavor)]") (\(trove.format)).")
         }
@@ -55,10 +57,12 @@ struct Install: ParsableCommand {
     @Flag(help: "Install exactly these troves, as rpm --nodeps does: requirements and conflicts are not checked.") var noDeps = false
 
     func run() throws {
-        // A path names a package file; a native version (name=/label/…) has its "/" after "=".
-        if plan.dryRun, let file = troves.first(where: { $0.contains("/") && !$0.contains("=") }) {
+        let files = ConaryRoot.packageFiles(among: troves)
+        if plan.dryRun, let file = files.first {
             Output.fail("--dry-run changes nothing, so it cannot read \(file) into the store; run conary import first.")
         }
+        // Before the root is locked: a pipe or FIFO argument is refused, not read.
+        try ConaryRoot.requireRegularFiles(files)
         let root = try options.open(create: true)
         try plan.run(root, command: options.command) { try root.planInstall(troves, resolving: !noDeps) }
     }

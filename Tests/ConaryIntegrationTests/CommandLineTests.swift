@@ -237,6 +237,24 @@ extension CommandLineTests {
         XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.base + "/k.secret") && FileManager.default.fileExists(atPath: scratch.base + "/k.pub"))
     }
 
+    func testArgumentsThatAreNotRegularFilesAreRefusedBeforeTheLock() throws {
+        let tree = try scratch.tree("x", ["usr/bin/x": "x"])
+        XCTAssertEqual(try conary("commit", tree, "--name", "x", "--version", "1").status, 0)
+        let fifo = scratch.base + "/fifo"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let before = try snapshot()
+        for arguments in [["import", fifo], ["install", fifo], ["import", scratch.base], ["install", "/dev/null"], ["import", "/dev/null"]] {
+            let result = try conaryBounded(arguments, seconds: 20)
+            assertOneLineError(result, contains: "\(arguments[1]) is ")
+            XCTAssertTrue(result.err.contains("not a package file"), result.err)
+        }
+        // A pipe from <(…) is /dev/fd/N to the program.
+        let shell = try runTool("/bin/bash", ["-c", "exec timeout 20 \"$0\" --root \"$1\" import <(cat /dev/null) 2>&1", binary, rootPath])
+        XCTAssertEqual(shell.status, 1)
+        XCTAssertTrue(shell.output.hasPrefix("conary: /dev/fd/") && shell.output.contains("is a pipe"), shell.output)
+        XCTAssertEqual(try snapshot(), before)
+    }
+
     func testSetDefaultTakesAStateOrActive() throws {
         try FileManager.default.createDirectory(atPath: rootPath + "/boot/loader/entries", withIntermediateDirectories: true)
         let kernel = try scratch.tree("k", ["usr/lib/modules/6.1.0-1/vmlinuz": "kernel", "usr/lib/modules/6.1.0-1/initrd": "initrd"])
