@@ -139,9 +139,13 @@ extension ConaryRoot {
         let before = try activeMembers()
         var members = before
         let pinned = try pinnedNames()
+        var seen = Set<String>()
+        let names = names.filter { seen.insert($0).inserted }
         for name in names {
             let request = try TroveSelection.Request(name)
-            let matches = members.filter {
+            // Matched against the state before, so a name given twice (or a package and its
+            // component) is removed once rather than reported missing the second time.
+            let matches = before.filter {
                 (request.version == nil || $0.version == request.version)
                     && ($0.name == request.name || !request.name.contains(":") && $0.packageName == request.name)
             }
@@ -203,10 +207,20 @@ extension ConaryRoot {
 
     /// Keeps a package at its installed version: update skips it, install of another version
     /// and remove refuse it until it is unpinned.
-    public func pinTrove(_ name: String, _ pinned: Bool) throws {
+    /// Returns whether the pin changed. Unpinning a package that is installed but not pinned
+    /// is a note, not an error, as `apt-mark unhold` says "was already not on hold" and
+    /// succeeds: the wish (not pinned) holds. A name neither pinned nor installed is an error
+    /// (apt-mark: "Unable to locate package"), most likely a typo.
+    @discardableResult
+    public func pinTrove(_ name: String, _ pinned: Bool) throws -> Bool {
         try TroveName.check(name)
-        if pinned, try !activeMembers().contains(where: { $0.name == name }) { throw ConaryError.troveNotInstalled(name) }
+        let installed = try activeMembers().contains { $0.name == name }
+        let wasPinned = try pinnedNames().contains(name)
+        if pinned, !installed { throw ConaryError.troveNotInstalled(name) }
+        if !pinned, !wasPinned, !installed { throw ConaryError.notPinned(name) }
+        guard pinned != wasPinned else { return false }
         try database.write { try $0.setPinned(trove: name, pinned) }
+        return true
     }
 
     public func pinnedNames() throws -> Set<String> {

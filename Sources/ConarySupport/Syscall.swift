@@ -163,11 +163,19 @@ package enum FileSystem {
         rewinddir(stream)
         var names: [String] = []
         while let entry = readdir(stream) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            // A repaired name (U+FFFD for bad bytes) would name another file, so such a name is
+            // an error naming its bytes (errno EILSEQ, the path the escaped name).
+            guard let name = String(validating: bytes, as: UTF8.self) else {
+                throw SystemError(operation: "Reading the name", path: escapedName(bytes), errno: EILSEQ)
             }
             if name != "." && name != ".." { names.append(name) }
         }
         return names
+    }
+
+    /// A file name's bytes as text: printable ASCII as it is, every other byte as \xNN.
+    private static func escapedName(_ bytes: [UInt8]) -> String {
+        bytes.map { (0x20..<0x7f).contains($0) && $0 != 0x5c ? String(UnicodeScalar($0)) : "\\x" + ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 }

@@ -11,8 +11,7 @@ struct Commit: ParsableCommand {
     @Option(help: "The trove's version.") var version: String
 
     func run() throws {
-        let root = try options.open(create: true)
-        let (summary, seconds) = try timed { try root.commit(directory: directory, name: name, version: version) }
+        let (summary, seconds) = try options.creating { root in try timed { try root.commit(directory: directory, name: name, version: version) } }
         print("Committed \(summary.trove.spec): \(summary.files) entries, \(summary.newObjects) new objects, "
               + "\(summary.bytes) bytes in \(Output.seconds(seconds)).")
     }
@@ -26,7 +25,7 @@ struct Import: ParsableCommand {
     func run() throws {
         // Before the root is locked: a pipe or FIFO argument is refused, not read.
         try ConaryRoot.requireRegularFiles(packages)
-        for trove in try options.open(create: true).importPackages(packages) {
+        for trove in try options.creating({ try $0.importPackages(packages) }) {
             print("Imported \(trove.spec)\(trove.flavor.isEmpty ? "" : " [\(trove.flavor)]") (\(trove.format)).")
         }
     }
@@ -63,8 +62,7 @@ struct Install: ParsableCommand {
         }
         // Before the root is locked: a pipe or FIFO argument is refused, not read.
         try ConaryRoot.requireRegularFiles(files)
-        let root = try options.open(create: true)
-        try plan.run(root, command: options.command) { try root.planInstall(troves, resolving: !noDeps) }
+        try options.creating { root in try plan.run(root, command: options.command) { try root.planInstall(troves, resolving: !noDeps) } }
     }
 }
 
@@ -121,8 +119,7 @@ struct UnpinTrove: ParsableCommand {
     @Argument var trove: String
 
     func run() throws {
-        try options.open().pinTrove(trove, false)
-        print("\(trove) is no longer pinned.")
+        print(try options.open().pinTrove(trove, false) ? "\(trove) is no longer pinned." : "\(trove) was not pinned.")
     }
 }
 

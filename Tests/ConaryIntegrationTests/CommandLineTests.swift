@@ -220,6 +220,7 @@ extension CommandLineTests {
         for (name, version) in [("", "1"), ("a:b", "1"), ("a[b]", "1"), ("a b", "1"), ("a", ""), ("a", "1 2"), ("a", "/bad")] {
             assertOneLineError(try conary("commit", tree, "--name", name, "--version", version), contains: "is not a ")
         }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: rootPath + "/conary"), "the refused first commits left no conary/")
         let out = scratch.base + "/x.ccs"
         let ccs = try conary("ccs", "build", tree, "--name", "a:b", "--version", "1", "--output", out)
         assertOneLineError(ccs, contains: "is not a trove name")
@@ -271,5 +272,65 @@ extension CommandLineTests {
             XCTAssertNotEqual(refused.status, 0)
             XCTAssertTrue(refused.err.contains("Name a state or pass --active."), refused.err)
         }
+    }
+
+    func testMessagesBlameTheRightThing() throws {
+        let tree = try scratch.tree("hello", ["usr/bin/hello": "hello"])
+        XCTAssertEqual(try conary("commit", tree, "--name", "hello", "--version", "1").status, 0)
+        XCTAssertEqual(try conary("install", "hello").status, 0)
+
+        assertOneLineError(try conary("unpin", "nonexistent"), contains: "nonexistent is not pinned and not installed")
+        let unpinned = try conary("unpin", "hello")
+        XCTAssertEqual(unpinned.status, 0)
+        XCTAssertEqual(unpinned.out, "hello was not pinned.\n")
+        XCTAssertEqual(try conary("pin", "hello").status, 0)
+        XCTAssertEqual(try conary("unpin", "hello").out, "hello is no longer pinned.\n")
+
+        let removed = try conary("remove", "hello", "hello")
+        XCTAssertEqual(removed.status, 0, removed.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: rootPath + "/usr/bin/hello"))
+        let listing = try conary("state", "list").out
+        XCTAssertTrue(listing.contains("remove hello") && !listing.contains("hello, hello"), listing)
+
+        let file = scratch.base + "/plain-file"
+        FileManager.default.createFile(atPath: file, contents: Data())
+        let onFile = try runTool("/bin/sh", ["-c", "\"$0\" --root \"$1\" state list 2>&1", binary, file])
+        XCTAssertEqual(onFile.status, 1)
+        XCTAssertEqual(onFile.output, "conary: The root \(file) is not a directory.\n")
+    }
+
+    func testUnreadableDatabaseIsAPermissionError() throws {
+        let tree = try scratch.tree("x", ["usr/bin/x": "x"])
+        XCTAssertEqual(try conary("commit", tree, "--name", "x", "--version", "1").status, 0)
+        chmod(scratch.base, 0o755)
+        chmod(rootPath, 0o755)
+        chmod(rootPath + "/conary", 0o700)
+        var path = URL(fileURLWithPath: binary).deletingLastPathComponent().path
+        while path != "/" {
+            guard access(path, X_OK) == 0, (lstatOf(path)?.st_mode ?? 0) & 0o001 != 0 else {
+                throw XCTSkip("SKIPPED: nobody cannot reach the binary through \(path).")
+            }
+            path = (path as NSString).deletingLastPathComponent
+        }
+        let result = try conaryBounded(["state", "list"], as: "nobody")
+        assertOneLineError(result, contains: "Permission denied")
+        XCTAssertTrue(result.err.contains(rootPath + "/conary/conary.db"), result.err)
+    }
+
+    func testInvalidUTF8FileNameIsRefusedAtImport() throws {
+        let tree = try scratch.tree("bad", ["usr/bin/ok": "ok"])
+        let name = Array((tree + "/usr/bin/bad-").utf8) + [0xff, 0x41, 0]
+        let fd = name.withUnsafeBufferPointer { open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_CREAT | O_WRONLY, 0o644) }
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        close(fd)
+        assertOneLineError(try conary("commit", tree, "--name", "bad", "--version", "1"), contains: "/usr/bin/bad-\\xffA is not a UTF-8 file name")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: rootPath + "/conary"), "a failed first commit leaves the root as it was")
+    }
+
+    func testFailedFirstInstallLeavesNoConaryFolder() throws {
+        assertOneLineError(try conary("install", "nothing"), contains: "No trove matches nothing")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: rootPath + "/conary"))
+        assertOneLineError(try conary("import", scratch.base + "/missing.deb"), contains: "missing.deb")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: rootPath + "/conary"))
     }
 }
