@@ -1,5 +1,6 @@
 import ConarySupport
 import ConaryModel
+import ConaryVersions
 /// Why a package file was refused. Every message names the package; nothing of a refused
 /// package reaches the store.
 public enum PackageError: Error, Equatable, CustomStringConvertible {
@@ -15,7 +16,8 @@ public enum PackageError: Error, Equatable, CustomStringConvertible {
     case untrustedKey(String, String)
     /// A tree or package that cannot be a trove: the sentence says why.
     case notImportable(String)
-    case invalidTroveName(name: String, version: String)
+    /// A package whose name or version breaks the rules every trove obeys (`TroveName`).
+    case invalidIdentity(String, VersionError)
     case troveExists(name: String, version: String)
     /// Writing a package file (ccs build) failed.
     case writeFailed(path: String, detail: String)
@@ -45,8 +47,8 @@ public enum PackageError: Error, Equatable, CustomStringConvertible {
             return "\(package) is refused: it is signed by key \(key), which this root does not trust (conary ccs trust)."
         case let .notImportable(sentence):
             return sentence
-        case .invalidTroveName:
-            return "A trove needs a name without \"=\" or \"/\" and a non-empty version."
+        case let .invalidIdentity(package, error):
+            return "\(package) is refused: \(error)"
         case let .troveExists(name, version):
             return "The trove \(name)=\(version) is already in the store."
         case let .writeFailed(path, detail):

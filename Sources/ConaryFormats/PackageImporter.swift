@@ -2,6 +2,7 @@ import ConaryDatabase
 import ConaryStore
 import ConarySupport
 import ConaryModel
+import ConaryVersions
 import Crypto
 import Foundation
 
@@ -26,6 +27,10 @@ public enum PackageImporter {
                     case .rpm: manifest = try RPMReader.read(path, display: display, intake: intake, limits: limits)
                     case .ccs: manifest = try CCSReader.read(path, display: display, intake: intake, limits: limits, trustedKeys: trustedKeys)
                     case .tree: throw PackageError.unknownFormat(display)
+                    }
+                    // The rules `commit` applies, so that every stored trove can be named again.
+                    do { try TroveName.check(name: manifest.name, version: manifest.version) } catch let error as VersionError {
+                        throw PackageError.invalidIdentity(display, error)
                     }
                     slots[index] = (manifest, try fileSHA256(path, buffer: buffer), display)
                 }

@@ -56,7 +56,12 @@ public struct Trove: Codable, Equatable, Sendable {
     public var spec: String { "\(name)=\(version)" }
 
     /// "foo" for both the package foo and its components foo:runtime, foo:doc, …
-    public var packageName: String { String(name.split(separator: ":", maxSplits: 1)[0]) }
+    public var packageName: String { Trove.packageName(of: name) }
+
+    /// "foo" of "foo:runtime" and of "foo".
+    public static func packageName(of name: String) -> String {
+        name.firstIndex(of: ":").map { String(name[..<$0]) } ?? name
+    }
 
     public var isComponent: Bool { kind == .component }
 }

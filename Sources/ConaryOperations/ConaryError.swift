@@ -5,6 +5,11 @@ import Foundation
 /// operations' own. Each renders as one sentence naming what was asked.
 public enum ConaryError: Error, CustomStringConvertible, Equatable {
     case rootMissing(String)
+    case rootNotDirectory(String)
+    /// A file argument (a package to import) that is not a regular file: what it is instead.
+    case notRegularFile(String, kind: String)
+    /// `unpin` of a name that is neither pinned nor installed.
+    case notPinned(String)
     case notInitialized(String)
     /// A command that needs operands got none: the sentence says which.
     case missingOperand(String)
@@ -31,6 +36,12 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .rootMissing(path):
             return "The root directory \(path) does not exist."
+        case let .rootNotDirectory(path):
+            return "The root \(path) is not a directory."
+        case let .notRegularFile(path, kind):
+            return "\(path) is \(kind), not a package file; pass a regular file."
+        case let .notPinned(name):
+            return "\(name) is not pinned and not installed."
         case let .notInitialized(path):
             return "\(path) holds no Conary database yet; commit a tree first."
         case let .missingOperand(sentence), let .nothingToDo(sentence):

@@ -22,6 +22,8 @@ public final class ConaryRoot {
     let transaction: StateTransaction
     let layout: RootLayout
     private let lock: RootLock
+    /// Whether this open made conary/: a command that then fails removes it again.
+    private let createdConaryFolder: Bool
     /// Progress and recovery messages for the user (the CLI prints them to stderr).
     let log: (String) -> Void
 
@@ -31,18 +33,19 @@ public final class ConaryRoot {
         self.path = path
         self.layout = layout
         self.log = log
-        guard let rootStat = FileSystem.lstat(path), FileSystem.isDirectory(rootStat) || FileSystem.isSymlink(rootStat) else {
-            throw ConaryError.rootMissing(path)
-        }
+        guard let rootStat = try FileSystem.existingStatus(path) else { throw ConaryError.rootMissing(path) }
+        guard FileSystem.isDirectory(rootStat) else { throw ConaryError.rootNotDirectory(path) }
         let conaryPath = path == "/" ? "/conary" : path + "/conary"
         self.conaryPath = conaryPath
-        if !FileSystem.exists(conaryPath + "/conary.db") {
+        // A database this user may not look at is a permission error, not a missing database.
+        if try FileSystem.existingStatus(conaryPath + "/conary.db") == nil {
             // A fresh database on a root with states would forget them (and reuse their numbers).
             if StateTrees.rootHoldsStates(path) { throw DeployError.databaseMissing(root: path) }
             if !create { throw ConaryError.notInitialized(path) }
         }
         // Before any descriptor into the root is opened: they must see the physical tree.
         let usrMount = try UsrMount.detachIfMounted(rootPath: path)
+        createdConaryFolder = try FileSystem.existingStatus(conaryPath) == nil
         try FileSystem.makeDirectory(conaryPath, mode: 0o700)
         let root = try Descriptor.open(path, flags: O_RDONLY | O_DIRECTORY)
         let conary = try Descriptor.directory(conaryPath)
@@ -54,6 +57,29 @@ public final class ConaryRoot {
         transaction = StateTransaction(database: database, store: store, trees: trees, usrMount: usrMount,
                                        transientFolders: [Self.downloadFolder], log: log)
         for message in try transaction.recover() { log(message) }
+    }
+
+    /// Leaves a root that had no conary/ before this open as it was, for a command that
+    /// failed. Not once a state went live: its files are links into this store.
+    public func discardIfCreated() {
+        guard createdConaryFolder, (try? trees.liveState()) == nil, (try? activeState()) == nil else { return }
+        try? FileSystem.removeTree(conaryPath)
+    }
+
+    /// Checks that package files to import are regular files (or links to one) before the
+    /// root is opened and locked: reading a FIFO would block under the lock, and a pipe from
+    /// <(…) cannot be read twice (detection, then import).
+    public static func requireRegularFiles(_ paths: [String]) throws {
+        for path in paths {
+            guard let st = try FileSystem.existingStatus(path) else { throw SystemError(operation: "Opening", path: path, errno: ENOENT) }
+            guard FileSystem.isRegular(st) else { throw ConaryError.notRegularFile(path, kind: FileSystem.kindName(st)) }
+        }
+    }
+
+    /// The install arguments that name package files: those with a "/" before any "=" (no
+    /// trove name holds a "/", and a native version's "/" follows the "=").
+    public static func packageFiles(among arguments: [String]) -> [String] {
+        arguments.filter { $0.prefix { $0 != "=" }.contains("/") }
     }
 
     // MARK: Shared helpers
@@ -99,6 +125,7 @@ public final class ConaryRoot {
 
     /// Imports package files (.deb) as package troves with components, all or nothing.
     public func importPackages(_ paths: [String]) throws -> [Trove] {
+        try Self.requireRegularFiles(paths)
         try transaction.requireAgreement()
         return try PackageImporter.importPackages(paths, store: store, database: database, trustedKeys: try trustedKeys())
     }

@@ -97,7 +97,7 @@ extension ConaryRoot {
 
     public func planInstall(_ specs: [String], resolving: Bool = true) throws -> Plan {
         guard !specs.isEmpty else { throw ConaryError.missingOperand("Name at least one trove to install.") }
-        let files = specs.filter(isPackageFile)
+        let files = Self.packageFiles(among: specs)
         let imported = try importPackages(files)
         let system = try systemFlavor()
         // A spec the store cannot answer may name an entry of a synced package index.
@@ -115,10 +115,11 @@ extension ConaryRoot {
         let context = try ResolutionContext(root: self, requested: requested.compactMap { $0 }, resolving: resolving)
         var wanted = Set<Int>()
         for (spec, trove) in zip(specs, requested) {
-            guard let unit = context.newest(stored: trove.flatMap(context.unit), indexed: context.indexUnit(matching: spec)) else {
+            let indexed = try files.contains(spec) ? nil : context.indexUnit(matching: TroveSelection.Request(spec))
+            guard let unit = context.newest(stored: trove.flatMap(context.unit), indexed: indexed) else {
                 throw ConaryError.troveNotFound(spec)
             }
-            let name = context.resolver.units[unit].name, packageName = String(name.split(separator: ":")[0])
+            let name = context.resolver.units[unit].name, packageName = Trove.packageName(of: name)
             if let installed = context.installedUnit(named: name), installed != unit, context.pinned.contains(packageName) {
                 throw ConaryError.pinned(packageName)
             }
@@ -139,11 +140,18 @@ extension ConaryRoot {
         let before = try activeMembers()
         var members = before
         let pinned = try pinnedNames()
+        var seen = Set<String>()
+        let names = names.filter { seen.insert($0).inserted }
         for name in names {
-            let bare = String(name.split(separator: "=").first ?? "")
-            let matches = members.filter { $0.name == bare || $0.spec == name || !bare.contains(":") && $0.packageName == bare }
-            guard !matches.isEmpty else { throw ConaryError.troveNotInstalled(name) }
-            if pinned.contains(matches[0].packageName) { throw ConaryError.pinned(matches[0].packageName) }
+            let request = try TroveSelection.Request(name)
+            // Matched against the state before, so a name given twice (or a package and its
+            // component) is removed once rather than reported missing the second time.
+            let matches = before.filter {
+                (request.version == nil || $0.version == request.version)
+                    && ($0.name == request.name || !request.name.contains(":") && $0.packageName == request.name)
+            }
+            guard let first = matches.first else { throw ConaryError.troveNotInstalled(name) }
+            if pinned.contains(first.packageName) { throw ConaryError.pinned(first.packageName) }
             members.removeAll { matches.contains($0) }
         }
         let broken = try breakage(from: before, to: members)
@@ -162,8 +170,12 @@ extension ConaryRoot {
     public func planUpdate(_ names: [String]) throws -> Plan {
         let context = try ResolutionContext(root: self)
         let named = try names.map { name -> Int in
-            guard let unit = context.installedUnit(named: name) else { throw ConaryError.troveNotInstalled(name) }
-            if context.pinned.contains(name.split(separator: ":")[0].description) { throw ConaryError.pinned(name) }
+            let request = try TroveSelection.Request(name)
+            guard let unit = context.installedUnit(named: request.name),
+                  request.version == nil || context.resolver.units[unit].version == request.version else {
+                throw ConaryError.troveNotInstalled(name)
+            }
+            if context.pinned.contains(request.packageName) { throw ConaryError.pinned(name) }
             return unit
         }
         let outcome = try context.resolver.update(named, locked: context.locked)
@@ -192,19 +204,24 @@ extension ConaryRoot {
         try database.read { try $0.fileBytes(of: troves) }
     }
 
-    /// A spec naming an existing regular file is a package to import, not a trove name.
-    private func isPackageFile(_ spec: String) -> Bool {
-        guard spec.contains("/"), let st = FileSystem.lstat(spec) else { return false }
-        return FileSystem.isRegular(st) || FileSystem.isSymlink(st)
-    }
-
     // MARK: Pins
 
     /// Keeps a package at its installed version: update skips it, install of another version
     /// and remove refuse it until it is unpinned.
-    public func pinTrove(_ name: String, _ pinned: Bool) throws {
-        if pinned, try !activeMembers().contains(where: { $0.name == name }) { throw ConaryError.troveNotInstalled(name) }
+    /// Returns whether the pin changed. Unpinning a package that is installed but not pinned
+    /// is a note, not an error, as `apt-mark unhold` says "was already not on hold" and
+    /// succeeds: the wish (not pinned) holds. A name neither pinned nor installed is an error
+    /// (apt-mark: "Unable to locate package"), most likely a typo.
+    @discardableResult
+    public func pinTrove(_ name: String, _ pinned: Bool) throws -> Bool {
+        try TroveName.check(name)
+        let installed = try activeMembers().contains { $0.name == name }
+        let wasPinned = try pinnedNames().contains(name)
+        if pinned, !installed { throw ConaryError.troveNotInstalled(name) }
+        if !pinned, !wasPinned, !installed { throw ConaryError.notPinned(name) }
+        guard pinned != wasPinned else { return false }
         try database.write { try $0.setPinned(trove: name, pinned) }
+        return true
     }
 
     public func pinnedNames() throws -> Set<String> {

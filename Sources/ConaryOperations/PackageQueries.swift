@@ -72,8 +72,8 @@ extension ConaryRoot {
 
     /// The installed trove named "name", "name=version" or "name:component".
     public func installedTrove(_ spec: String) throws -> Trove {
-        let name = String(spec.split(separator: "=", maxSplits: 1)[0])
-        guard let trove = try installedTroves().first(where: { $0.spec == spec || $0.name == name }) else {
+        let request = try TroveSelection.Request(spec)
+        guard let trove = try installedTroves().first(where: request.matches) else {
             throw ConaryError.troveNotInstalled(spec)
         }
         return trove

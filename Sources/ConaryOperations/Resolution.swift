@@ -56,11 +56,10 @@ struct ResolutionContext {
             ?? installed.first { resolver.units[$0].troves.contains { $0.id == trove.id } }
     }
 
-    /// The newest index entry a spec ("name" or "name=version") names, if any.
-    func indexUnit(matching spec: String) -> Int? {
-        let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+    /// The newest index entry a request ("name" or "name=version") names, if any.
+    func indexUnit(matching request: TroveSelection.Request) -> Int? {
         let units = resolver.units
-        return units.indices.filter { units[$0].download != nil && units[$0].name == parts[0] && (parts.count == 1 || units[$0].version == parts[1]) }
+        return units.indices.filter { units[$0].download != nil && units[$0].name == request.name && (request.version == nil || units[$0].version == request.version) }
             .max { units[$0].scheme.compare(units[$0].version, units[$1].version) < 0 }
     }
 

@@ -54,6 +54,27 @@ package enum FileSystem {
         return fstatat(directory, path, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st : nil
     }
 
+    /// The status of what `path` leads to (links followed), nil when nothing is there; any
+    /// other failure (EACCES) is an error, so that "cannot look" is not taken for "missing".
+    package static func existingStatus(_ path: String) throws -> stat? {
+        var st = Glibc.stat()
+        if fstatat(AT_FDCWD, path, &st, 0) == 0 { return st }
+        if errno == ENOENT { return nil }
+        throw SystemError(operation: "Looking up", path: path, errno: errno)
+    }
+
+    /// "a directory", "a pipe", … for sentences about a file that is not what was expected.
+    package static func kindName(_ st: stat) -> String {
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return "a regular file"
+        case S_IFDIR: return "a directory"
+        case S_IFIFO: return "a pipe (FIFO)"
+        case S_IFCHR, S_IFBLK: return "a device node"
+        case S_IFSOCK: return "a socket"
+        default: return "a symbolic link"
+        }
+    }
+
     package static func exists(_ path: String, relativeTo directory: Int32 = AT_FDCWD) -> Bool {
         lstat(path, relativeTo: directory) != nil
     }
@@ -142,11 +163,19 @@ package enum FileSystem {
         rewinddir(stream)
         var names: [String] = []
         while let entry = readdir(stream) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            // A repaired name (U+FFFD for bad bytes) would name another file, so such a name is
+            // an error naming its bytes (errno EILSEQ, the path the escaped name).
+            guard let name = String(validating: bytes, as: UTF8.self) else {
+                throw SystemError(operation: "Reading the name", path: escapedName(bytes), errno: EILSEQ)
             }
             if name != "." && name != ".." { names.append(name) }
         }
         return names
+    }
+
+    /// A file name's bytes as text: printable ASCII as it is, every other byte as \xNN.
+    private static func escapedName(_ bytes: [UInt8]) -> String {
+        bytes.map { (0x20..<0x7f).contains($0) && $0 != 0x5c ? String(UnicodeScalar($0)) : "\\x" + ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 }

@@ -2,22 +2,40 @@ import ConaryModel
 
 /// Which of several troves a request such as "name", "name=version" or "name[flavor]" means.
 public enum TroveSelection {
-    /// A request split into its parts: "tool=2.0[ssl]" → ("tool", "2.0", ssl).
+    /// A request split into its parts: "tool=2.0[ssl]" → ("tool", "2.0", ssl). Every command
+    /// that takes a trove spec parses it here, so a malformed one is a `VersionError`.
     public struct Request: Equatable, Sendable {
+        /// "name" or "name:component".
         public var name: String
         public var version: String?
         public var flavor: Flavor
 
         public init(_ spec: String) throws {
+            func malformed(_ why: String) -> VersionError { .malformedSpec(spec, reason: why) }
+            guard !spec.isEmpty else { throw malformed("it is empty") }
             var text = Substring(spec)
             flavor = .empty
-            if text.hasSuffix("]"), let open = text.firstIndex(of: "[") {
+            if let open = text.firstIndex(of: "[") {
+                guard text.hasSuffix("]") else { throw malformed("a flavor ends with \"]\"") }
                 flavor = try Flavor(String(text[text.index(after: open)..<text.index(before: text.endIndex)]))
                 text = text[..<open]
             }
-            let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
-            name = parts.first ?? ""
-            version = parts.count == 2 ? parts[1] : nil
+            let equals = text.firstIndex(of: "=")
+            name = String(text[..<(equals ?? text.endIndex)])
+            version = equals.map { String(text[text.index(after: $0)...]) }
+            guard !name.isEmpty else { throw malformed("it names no trove") }
+            let package = Trove.packageName(of: name)
+            try TroveName.check(package)
+            if package != name { try TroveName.check(String(name.dropFirst(package.count + 1))) }
+            if let version { try TroveName.check(version: version) }
+        }
+
+        /// The package a component request belongs to ("foo" of "foo:runtime").
+        public var packageName: String { Trove.packageName(of: name) }
+
+        /// Whether `trove` is what this request names, flavor aside.
+        public func matches(_ trove: Trove) -> Bool {
+            trove.name == name && (version == nil || trove.version == version)
         }
     }
 

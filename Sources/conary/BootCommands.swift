@@ -38,7 +38,8 @@ struct BootCommand: ParsableCommand {
         @Flag(help: "Let the default follow the active state.") var active = false
 
         func validate() throws {
-            guard (state == nil) != active else { throw ValidationError("Name a state or pass --active.") }
+            // Exactly one of the two: a state, or --active.
+            guard (state != nil) != active else { throw ValidationError("Name a state or pass --active.") }
         }
 
         func run() throws {

@@ -90,6 +90,18 @@ struct RootOptions: ParsableArguments {
         try ConaryRoot(path: root, create: create, log: Output.note)
     }
 
+    /// Opens the root for a command that may be its first: if the command fails, a root that
+    /// had no conary/ folder is left without one.
+    func creating<T>(_ body: (ConaryRoot) throws -> T) throws -> T {
+        let root = try open(create: true)
+        do {
+            return try body(root)
+        } catch {
+            root.discardIfCreated()
+            throw error
+        }
+    }
+
     var command: String { CommandLine.arguments.dropFirst().joined(separator: " ") }
 }
 

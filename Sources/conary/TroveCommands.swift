@@ -11,8 +11,7 @@ struct Commit: ParsableCommand {
     @Option(help: "The trove's version.") var version: String
 
     func run() throws {
-        let root = try options.open(create: true)
-        let (summary, seconds) = try timed { try root.commit(directory: directory, name: name, version: version) }
+        let (summary, seconds) = try options.creating { root in try timed { try root.commit(directory: directory, name: name, version: version) } }
         print("Committed \(summary.trove.spec): \(summary.files) entries, \(summary.newObjects) new objects, "
               + "\(summary.bytes) bytes in \(Output.seconds(seconds)).")
     }
@@ -24,7 +23,9 @@ struct Import: ParsableCommand {
     @Argument(help: "Package files: .deb, .rpm, .pkg.tar.zst/.xz, .ccs.") var packages: [String]
 
     func run() throws {
-        for trove in try options.open(create: true).importPackages(packages) {
+        // Before the root is locked: a pipe or FIFO argument is refused, not read.
+        try ConaryRoot.requireRegularFiles(packages)
+        for trove in try options.creating({ try $0.importPackages(packages) }) {
             print("Imported \(trove.spec)\(trove.flavor.isEmpty ? "" : " [\(trove.flavor)]") (\(trove.format)).")
         }
     }
@@ -56,12 +57,13 @@ struct Install: ParsableCommand {
     @Flag(help: "Install exactly these troves, as rpm --nodeps does: requirements and conflicts are not checked.") var noDeps = false
 
     func run() throws {
-        // A path names a package file; a native version (name=/label/…) has its "/" after "=".
-        if plan.dryRun, let file = troves.first(where: { $0.contains("/") && !$0.contains("=") }) {
+        let files = ConaryRoot.packageFiles(among: troves)
+        if plan.dryRun, let file = files.first {
             Output.fail("--dry-run changes nothing, so it cannot read \(file) into the store; run conary import first.")
         }
-        let root = try options.open(create: true)
-        try plan.run(root, command: options.command) { try root.planInstall(troves, resolving: !noDeps) }
+        // Before the root is locked: a pipe or FIFO argument is refused, not read.
+        try ConaryRoot.requireRegularFiles(files)
+        try options.creating { root in try plan.run(root, command: options.command) { try root.planInstall(troves, resolving: !noDeps) } }
     }
 }
 
@@ -118,8 +120,7 @@ struct UnpinTrove: ParsableCommand {
     @Argument var trove: String
 
     func run() throws {
-        try options.open().pinTrove(trove, false)
-        print("\(trove) is no longer pinned.")
+        print(try options.open().pinTrove(trove, false) ? "\(trove) is no longer pinned." : "\(trove) was not pinned.")
     }
 }
 

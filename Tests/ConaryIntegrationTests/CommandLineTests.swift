@@ -186,3 +186,169 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(result.err.contains("frobnicate"), result.err)
     }
 }
+
+/// Hostile and mistaken input from issue 12: each is one "conary: …" line with exit status 1
+/// (no trap, no hang), and the root is left as it was.
+extension CommandLineTests {
+    /// Runs conary as `user` (or root), killed after `seconds` so a regression cannot hang the suite.
+    private func conaryBounded(_ arguments: [String], as user: String? = nil, seconds: Double = 30) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: user == nil ? binary : "/usr/sbin/runuser")
+        process.arguments = (user.map { ["-u", $0, "--", binary] } ?? []) + ["--root", rootPath] + arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let timer = DispatchWorkItem { kill(process.processIdentifier, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: timer)
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        timer.cancel()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    /// The database, the live tree and the root's top level, to compare before and after.
+    private func snapshot() throws -> [String] {
+        let database = FileManager.default.contents(atPath: rootPath + "/conary/conary.db")?.count ?? -1
+        return try FileManager.default.contentsOfDirectory(atPath: rootPath).sorted() + ["db \(database)", "live \(liveMarker(rootPath) ?? 0)"]
+            + [try conary("history").out, try conary("state", "list").out]
+    }
+
+    func testMalformedSpecsAreErrorsNotTraps() throws {
+        let tree = try scratch.tree("x", ["usr/bin/x": "x"])
+        XCTAssertEqual(try conary("commit", tree, "--name", "x", "--version", "1").status, 0)
+        XCTAssertEqual(try conary("install", "x").status, 0)
+        let before = try snapshot()
+        for arguments in [["install", ""], ["install", "="], ["install", "[is:x86_64]"], ["install", "x:"], ["install", ":x"],
+                          ["install", "x="], ["install", "x[is:x86_64"], ["remove", ""], ["remove", "="], ["update", ""],
+                          ["update", ":"], ["query", "="], ["query", ""], ["list-components", ""], ["list-components", "="],
+                          ["rdepends", ""], ["rdepends", "="], ["whatbreaks", ""], ["whatbreaks", ":"], ["pin", ""]] {
+            let result = try conaryBounded(arguments)
+            assertOneLineError(result, contains: "is not a trove")
+            XCTAssertFalse(result.err.contains("Fatal error"), "\(arguments): \(result.err)")
+        }
+        assertOneLineError(try conary("install", "="), contains: "is not a trove spec")
+        assertOneLineError(try conary("query", ""), contains: "is not a trove spec")
+        XCTAssertEqual(try snapshot(), before)
+    }
+
+    func testTroveNamesFollowOneRuleInEveryReader() throws {
+        let tree = try scratch.tree("x", ["usr/bin/x": "x"])
+        for (name, version) in [("", "1"), ("a:b", "1"), ("a[b]", "1"), ("a b", "1"), ("a", ""), ("a", "1 2"), ("a", "/bad")] {
+            assertOneLineError(try conary("commit", tree, "--name", name, "--version", version), contains: "is not a ")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: rootPath + "/conary"), "the refused first commits left no conary/")
+        let out = scratch.base + "/x.ccs"
+        let ccs = try conary("ccs", "build", tree, "--name", "a:b", "--version", "1", "--output", out)
+        assertOneLineError(ccs, contains: "is not a trove name")
+    }
+
+    func testOneCharacterKeyPrefix() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["ccs", "keygen", "k"]
+        process.currentDirectoryURL = URL(fileURLWithPath: scratch.base)
+        process.standardOutput = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.base + "/k.secret") && FileManager.default.fileExists(atPath: scratch.base + "/k.pub"))
+    }
+
+    func testArgumentsThatAreNotRegularFilesAreRefusedBeforeTheLock() throws {
+        let tree = try scratch.tree("x", ["usr/bin/x": "x"])
+        XCTAssertEqual(try conary("commit", tree, "--name", "x", "--version", "1").status, 0)
+        let fifo = scratch.base + "/fifo"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let before = try snapshot()
+        for arguments in [["import", fifo], ["install", fifo], ["import", scratch.base], ["install", "/dev/null"], ["import", "/dev/null"]] {
+            let result = try conaryBounded(arguments, seconds: 20)
+            assertOneLineError(result, contains: "\(arguments[1]) is ")
+            XCTAssertTrue(result.err.contains("not a package file"), result.err)
+        }
+        // A pipe from <(…) is /dev/fd/N to the program.
+        let shell = try runTool("/bin/bash", ["-c", "exec timeout 20 \"$0\" --root \"$1\" import <(cat /dev/null) 2>&1", binary, rootPath])
+        XCTAssertEqual(shell.status, 1)
+        XCTAssertTrue(shell.output.hasPrefix("conary: /dev/fd/") && shell.output.contains("is a pipe"), shell.output)
+        XCTAssertEqual(try snapshot(), before)
+    }
+
+    func testSetDefaultTakesAStateOrActive() throws {
+        try FileManager.default.createDirectory(atPath: rootPath + "/boot/loader/entries", withIntermediateDirectories: true)
+        let kernel = try scratch.tree("k", ["usr/lib/modules/6.1.0-1/vmlinuz": "kernel", "usr/lib/modules/6.1.0-1/initrd": "initrd"])
+        XCTAssertEqual(try conary("commit", kernel, "--name", "kernel", "--version", "1").status, 0)
+        XCTAssertEqual(try conary("install", "kernel").status, 0)
+        let chosen = try conary("boot", "set-default", "1")
+        XCTAssertEqual(chosen.status, 0, chosen.err)
+        XCTAssertTrue(chosen.out.contains("State 1 boots by default."), chosen.out)
+        let following = try conary("boot", "set-default", "--active")
+        XCTAssertEqual(following.status, 0, following.err)
+        XCTAssertTrue(following.out.contains("follows the active state"), following.out)
+        for arguments in [["boot", "set-default"], ["boot", "set-default", "1", "--active"]] {
+            let refused = try conary(arguments)
+            XCTAssertNotEqual(refused.status, 0)
+            XCTAssertTrue(refused.err.contains("Name a state or pass --active."), refused.err)
+        }
+    }
+
+    func testMessagesBlameTheRightThing() throws {
+        let tree = try scratch.tree("hello", ["usr/bin/hello": "hello"])
+        XCTAssertEqual(try conary("commit", tree, "--name", "hello", "--version", "1").status, 0)
+        XCTAssertEqual(try conary("install", "hello").status, 0)
+
+        assertOneLineError(try conary("unpin", "nonexistent"), contains: "nonexistent is not pinned and not installed")
+        let unpinned = try conary("unpin", "hello")
+        XCTAssertEqual(unpinned.status, 0)
+        XCTAssertEqual(unpinned.out, "hello was not pinned.\n")
+        XCTAssertEqual(try conary("pin", "hello").status, 0)
+        XCTAssertEqual(try conary("unpin", "hello").out, "hello is no longer pinned.\n")
+
+        let removed = try conary("remove", "hello", "hello")
+        XCTAssertEqual(removed.status, 0, removed.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: rootPath + "/usr/bin/hello"))
+        let listing = try conary("state", "list").out
+        XCTAssertTrue(listing.contains("remove hello") && !listing.contains("hello, hello"), listing)
+
+        let file = scratch.base + "/plain-file"
+        FileManager.default.createFile(atPath: file, contents: Data())
+        let onFile = try runTool("/bin/sh", ["-c", "\"$0\" --root \"$1\" state list 2>&1", binary, file])
+        XCTAssertEqual(onFile.status, 1)
+        XCTAssertEqual(onFile.output, "conary: The root \(file) is not a directory.\n")
+    }
+
+    func testUnreadableDatabaseIsAPermissionError() throws {
+        let tree = try scratch.tree("x", ["usr/bin/x": "x"])
+        XCTAssertEqual(try conary("commit", tree, "--name", "x", "--version", "1").status, 0)
+        chmod(scratch.base, 0o755)
+        chmod(rootPath, 0o755)
+        chmod(rootPath + "/conary", 0o700)
+        var path = URL(fileURLWithPath: binary).deletingLastPathComponent().path
+        while path != "/" {
+            guard access(path, X_OK) == 0, (lstatOf(path)?.st_mode ?? 0) & 0o001 != 0 else {
+                throw XCTSkip("SKIPPED: nobody cannot reach the binary through \(path).")
+            }
+            path = (path as NSString).deletingLastPathComponent
+        }
+        let result = try conaryBounded(["state", "list"], as: "nobody")
+        assertOneLineError(result, contains: "Permission denied")
+        XCTAssertTrue(result.err.contains(rootPath + "/conary/conary.db"), result.err)
+    }
+
+    func testInvalidUTF8FileNameIsRefusedAtImport() throws {
+        let tree = try scratch.tree("bad", ["usr/bin/ok": "ok"])
+        let name = Array((tree + "/usr/bin/bad-").utf8) + [0xff, 0x41, 0]
+        let fd = name.withUnsafeBufferPointer { open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_CREAT | O_WRONLY, 0o644) }
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        close(fd)
+        assertOneLineError(try conary("commit", tree, "--name", "bad", "--version", "1"), contains: "/usr/bin/bad-\\xffA is not a UTF-8 file name")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: rootPath + "/conary"), "a failed first commit leaves the root as it was")
+    }
+
+    func testFailedFirstInstallLeavesNoConaryFolder() throws {
+        assertOneLineError(try conary("install", "nothing"), contains: "No trove matches nothing")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: rootPath + "/conary"))
+        assertOneLineError(try conary("import", scratch.base + "/missing.deb"), contains: "missing.deb")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: rootPath + "/conary"))
+    }
+}

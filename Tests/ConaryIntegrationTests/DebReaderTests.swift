@@ -163,6 +163,7 @@ final class HostileDebTests: XCTestCase {
     func testChecksumMismatchIsRefused() throws { try assertRefused("md5.deb", "does not match its recorded checksum") }
     func testDecompressionBombIsRefused() throws { try assertRefused("bomb.deb", "decompression bomb") }
     func testTruncatedPackageIsRefused() throws { try assertRefused("truncated.deb", "damaged") }
+    func testEmptyPackageNameIsRefused() throws { try assertRefused("empty-name.deb", "is not a trove name: it is empty") }
     func testNonPackageIsRefused() throws { try assertRefused("not-a-package.deb", "not a package Conary can read") }
 
     func testOneBadPackageKeepsTheGoodOnesOutToo() throws {

@@ -4,6 +4,16 @@ import XCTest
 
 /// A local folder of package files with several versions, synced into the store.
 final class RepositoryTests: XCTestCase {
+    /// An index entry is installed by name, so it obeys the rules of every stored trove.
+    func testIndexEntriesFollowTheTroveNameRules() {
+        for (name, version) in [("a/b", "1"), ("a:b", "1"), ("a", "1 2")] {
+            let paragraph = "Package: \(name)\nVersion: \(version)\nFilename: a.deb\nSize: 1\nSHA256: \(String(repeating: "0", count: 64))\n"
+            XCTAssertThrowsError(try DebianIndex.parse(paragraph, display: "Packages")) { error in
+                XCTAssertTrue("\(error)".hasPrefix("Packages is refused: ") && "\(error)".contains("is not a trove"), "\(error)")
+            }
+        }
+    }
+
     func testSyncInstallUpdateAndSearch() throws {
         try requireRoot()
         let scratch = try Scratch()

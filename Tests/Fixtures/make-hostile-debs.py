@@ -76,6 +76,8 @@ def main(out):
     deb(f"{out}/device.deb", [(info("./dev/null", tarfile.CHRTYPE, mode=0o666), None)])
     deb(f"{out}/through-symlink.deb", [(info("./usr/evil", tarfile.SYMTYPE, target="/"), None),
                                        regular("./usr/evil/etc/shadow", b"root::0:0")])
+    # An empty Package: field would be stored as "=1.0", a trove no spec can name.
+    deb(f"{out}/empty-name.deb", [regular("./usr/bin/x", b"x")], name="")
     deb(f"{out}/md5.deb", [regular("./usr/bin/x", b"hello")], f"{'0' * 32}  usr/bin/x\n")
     size = 128 << 20
     deb(f"{out}/bomb.deb", [(info("./usr/share/zeros", size=size), Zeros(size))])

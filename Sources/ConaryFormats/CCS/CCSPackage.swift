@@ -11,10 +11,13 @@ public enum CCSPackage {
     public static func generateKeys(prefix: String) throws -> String {
         let pair = try CCSSigning.generate()
         let publicKey = CCSSigning.hex(pair.publicKey)
+        // Split by hand: NSString.deletingLastPathComponent traps on "k" and "k/".
+        let slash = prefix.lastIndex(of: "/")
+        let base = slash.map { String(prefix[prefix.index(after: $0)...]) } ?? prefix
+        guard !base.isEmpty else { throw PackageError.writeFailed(path: prefix, detail: "a key prefix ends in a file name") }
+        let parent = try Descriptor.directory(slash.map { String(prefix[...$0]) } ?? ".")
         for (suffix, text, mode) in [(".secret", CCSSigning.hex(pair.secretKey), mode_t(0o600)), (".pub", publicKey, mode_t(0o644))] {
-            let directory = (prefix as NSString).deletingLastPathComponent
-            let parent = try Descriptor.directory(directory.isEmpty ? "." : directory)
-            try FileSystem.writeAtomically(text + "\n", to: (prefix as NSString).lastPathComponent + suffix, relativeTo: parent.fd, mode: mode)
+            try FileSystem.writeAtomically(text + "\n", to: base + suffix, relativeTo: parent.fd, mode: mode)
         }
         return CCSSigning.keyID(publicKey)
     }
@@ -72,7 +75,7 @@ public enum CCSPackage {
 
     /// Writes DIR's tree as a CCS package, signed when a secret key is given.
     public static func build(directory: String, output: String, metadata: Metadata, secretKey: [UInt8]?) throws -> Report {
-        try NativeVersion.check(metadata.version)
+        try TroveName.check(name: metadata.name, version: metadata.version)
         let items = try TreeScanner.scan(directory)
         let top = try Descriptor.directory(directory)
         let buffer = ReadBuffer()

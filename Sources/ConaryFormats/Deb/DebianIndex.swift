@@ -1,5 +1,6 @@
 import ConarySupport
 import ConaryModel
+import ConaryVersions
 import Foundation
 
 /// A Debian `Packages` index (plain, .gz, .xz or .lz4, as apt keeps its lists): one deb822 paragraph per package file of
@@ -55,7 +56,11 @@ package struct DebianIndex {
             guard let value = fields[key], !value.isEmpty else { throw PackageError.missingField(display, key.capitalized) }
             return value
         }
-        let name = try required("package"), filename = try required("filename")
+        let name = try required("package"), filename = try required("filename"), version = try required("version")
+        // The rules of every stored trove: an entry is installed by name.
+        do { try TroveName.check(name: name, version: version) } catch let error as VersionError {
+            throw PackageError.invalidIdentity(display, error)
+        }
         guard let size = Int64(try required("size")), size >= 0 else {
             throw PackageError.malformed(display, "\(name) has a Size that is not a number")
         }
@@ -69,7 +74,7 @@ package struct DebianIndex {
         let relationFields = DebControl.relationFields.compactMap { key, _ in
             fields[key].map { "\(key): \($0.replacingOccurrences(of: "\n", with: " "))" }
         }.joined(separator: "\n")
-        return Entry(name: name, version: try required("version"), architecture: fields["architecture"] ?? "all",
+        return Entry(name: name, version: version, architecture: fields["architecture"] ?? "all",
                      filename: filename, size: size, sha256: sha256,
                      summary: fields["description"].map { String($0.prefix { $0 != "\n" }) }, relationFields: relationFields)
     }

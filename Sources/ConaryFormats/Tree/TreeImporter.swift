@@ -15,10 +15,7 @@ public enum TreeImporter {
     }
 
     package static func importTree(at directory: String, name: String, version: String, store: ObjectStore, database: StateDatabase) throws -> Summary {
-        guard !name.isEmpty, !name.contains("="), !name.contains("/"), !version.isEmpty, !version.contains("=") else {
-            throw PackageError.invalidTroveName(name: name, version: version)
-        }
-        try NativeVersion.check(version)
+        try TroveName.check(name: name, version: version)
         if try !database.read({ try $0.troves(named: name, version: version) }).isEmpty {
             throw PackageError.troveExists(name: name, version: version)
         }

@@ -17,7 +17,11 @@ enum TreeScanner {
     }
 
     private static func scanDirectory(_ fd: Int32, prefix: String, display: String, into items: inout [FileEntry]) throws {
-        for name in try FileSystem.listDirectory(fd).sorted() {
+        let names: [String]
+        do { names = try FileSystem.listDirectory(fd) } catch let error as SystemError where error.errno == EILSEQ {
+            throw PackageError.notImportable("\(display + prefix)/\(error.path) is not a UTF-8 file name; troves hold UTF-8 paths only.")
+        }
+        for name in names.sorted() {
             let path = prefix + "/" + name
             guard let st = FileSystem.lstat(name, relativeTo: fd) else {
                 throw StoreError.changedDuringImport(display + path)
