@@ -95,6 +95,17 @@ extension StateTransaction {
             messages.append("The live /usr holds state \(live); the database now records it as active.")
         }
 
+        // An archived state whose tree is gone (deleted by hand) can never be activated again:
+        // it is recorded as pruned, so it is no longer offered as one that can.
+        let onDisk = try trees.statesOnDisk()
+        let lost = try database.read { try $0.stateIDs(withStatus: .archived) }.filter { !onDisk.contains($0) }
+        if !lost.isEmpty {
+            try database.write { try $0.markPruned(lost) }
+            for id in lost {
+                messages.append("The tree of state \(id) is missing from conary/\(StateTrees.archived(id)); state \(id) is now recorded as pruned.")
+            }
+        }
+
         let prunedWithTrees = try database.read { try $0.stateIDs(withStatus: .pruned) }.filter(trees.hasArchive)
         for id in prunedWithTrees {
             try trees.deleteArchive(of: id)

@@ -72,14 +72,19 @@ public final class StateTrees {
         return archives.contains { Int64($0) != nil }
     }
 
-    /// The highest state number any tree on disk carries: the live one, the archives (by
-    /// folder and by marker) and staging. 0 when there is none.
+    /// The states whose trees are on disk, wherever they are: live, archived (in their own
+    /// folder or, after an interrupted move, another's) or waiting in staging.
+    func statesOnDisk() throws -> Set<Int64> {
+        var found = Set(try archivedStates().compactMap { try marker(of: StateTrees.archived($0), relativeTo: conary.fd) })
+        if let live = try? liveState() { found.insert(live) }
+        if let staged = try marker(of: StateTrees.stagingUsr, relativeTo: conary.fd) { found.insert(staged) }
+        return found
+    }
+
+    /// The highest state number any tree on disk carries, or any archive folder is named
+    /// after. 0 when there is none.
     func highestStateOnDisk() throws -> Int64 {
-        var highest = try liveState() ?? 0
-        for id in try archivedStates() {
-            highest = max(highest, id, try marker(of: StateTrees.archived(id), relativeTo: conary.fd) ?? 0)
-        }
-        return max(highest, try marker(of: StateTrees.stagingUsr, relativeTo: conary.fd) ?? 0)
+        max(try statesOnDisk().max() ?? 0, try archivedStates().max() ?? 0)
     }
 
     func hasArchive(_ id: Int64) -> Bool {

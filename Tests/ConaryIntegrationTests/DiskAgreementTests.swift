@@ -155,4 +155,16 @@ final class DiskAgreementTests: XCTestCase {
         XCTAssertEqual(try recovered.rollback(command: "t").id, 3)
         XCTAssertEqual(try recovered.verify(), [])
     }
+
+    func testAnArchivedStateWhoseTreeWasDeletedIsNoLongerOffered() throws {
+        try makeRoot(installed: 3)
+        try FileManager.default.removeItem(atPath: rootPath + "/conary/states/1")
+        var messages: [String] = []
+        let root = try ConaryRoot(path: rootPath, create: false, log: { messages.append($0) })
+        XCTAssertEqual(try root.state(1).state.status, .pruned, "listed for the record, not as a state to go back to")
+        XCTAssertTrue(messages.contains { $0.contains("The tree of state 1 is missing") }, "\(messages)")
+        XCTAssertThrowsExactly(DeployError.stateUnavailable(1, reason: "it was pruned"), try root.activate(1, command: "t"))
+        XCTAssertEqual(try root.state(2).state.status, .archived)
+        XCTAssertEqual(try root.rollback(command: "t").id, 2)
+    }
 }
