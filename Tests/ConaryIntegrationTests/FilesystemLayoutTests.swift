@@ -1,0 +1,72 @@
+@testable import ConarySupport
+@testable import ConaryOperations
+import ConaryTestSupport
+import XCTest
+
+/// Real machines keep /boot (or an ESP) and package trees on filesystems of their own:
+/// copies between filesystems work, and a failed copy leaves nothing behind.
+final class FilesystemLayoutTests: XCTestCase {
+    private var scratch: Scratch!
+    private var mounts: [TestMount] = []
+
+    override func setUpWithError() throws {
+        scratch = try Scratch()
+    }
+
+    override func tearDown() {
+        for mount in mounts.reversed() { mount.unmount() }
+        mounts = []
+        scratch = nil
+    }
+
+    private func mount(_ path: String, megabytes: Int, tmpfs: Bool = false) throws {
+        mounts.append(try TestMount(at: path, megabytes: megabytes, in: scratch, tmpfs: tmpfs))
+    }
+
+    /// Every temporary file under `path`.
+    private func temporaryFiles(under path: String) -> [String] {
+        (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? []).filter { $0.contains(".tmp") }
+    }
+
+    func testBootDirectoryOnItsOwnFilesystemGetsEntriesAndKernels() throws {
+        let path = try scratch.root()
+        try mount(path + "/boot", megabytes: 16)
+        try FileManager.default.createDirectory(atPath: path + "/boot/loader/entries", withIntermediateDirectories: true)
+        let root = try ConaryRoot(path: path, create: true)
+        _ = try root.commit(directory: try scratch.tree("k", ["usr/lib/modules/6.1/vmlinuz": "kernel one"]), name: "kernel", version: "1")
+        try root.install(["kernel"], command: "t")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: path + "/boot/loader/entries"), ["conary-1+3.conf"])
+        XCTAssertEqual(readFile(path + "/boot/conary/\(Hashing.sha256Hex("kernel one"))/linux"), "kernel one")
+        XCTAssertEqual(temporaryFiles(under: path + "/boot"), [])
+    }
+
+    func testAFullBootFilesystemLeavesNoTemporaryKernel() throws {
+        let path = try scratch.root()
+        try mount(path + "/boot", megabytes: 2, tmpfs: true)
+        try FileManager.default.createDirectory(atPath: path + "/boot/loader/entries", withIntermediateDirectories: true)
+        let root = try ConaryRoot(path: path, create: true)
+        let kernel = String(repeating: "k", count: 4 << 20)
+        _ = try root.commit(directory: try scratch.tree("k", ["usr/lib/modules/6.1/vmlinuz": kernel]), name: "kernel", version: "1")
+        try root.install(["kernel"], command: "t")
+        XCTAssertEqual(liveMarker(path), 1, "the state went live; only its boot entry could not be written")
+        XCTAssertEqual(temporaryFiles(under: path + "/boot"), [], "the failed kernel copy is removed")
+        XCTAssertThrowsError(try root.synchronizeBootEntries(required: true))
+        XCTAssertEqual(temporaryFiles(under: path + "/boot"), [])
+    }
+
+    func testCommitOfATreeOnAnotherFilesystem() throws {
+        let path = try scratch.root()
+        let elsewhere = scratch.base + "/elsewhere"
+        try mount(elsewhere, megabytes: 8, tmpfs: true)
+        try mount(elsewhere + "/ext4", megabytes: 16)
+        for (folder, name) in [(elsewhere + "/t", "tmpfs"), (elsewhere + "/ext4/t", "ext4")] {
+            try FileManager.default.createDirectory(atPath: folder + "/usr/bin", withIntermediateDirectories: true)
+            try Data("#!/bin/sh\necho \(name)\n".utf8).write(to: URL(fileURLWithPath: folder + "/usr/bin/" + name))
+            let root = try ConaryRoot(path: path, create: true)
+            _ = try root.commit(directory: folder, name: name, version: "1")
+            try root.install([name], command: "t")
+            XCTAssertEqual(readFile(path + "/usr/bin/" + name), "#!/bin/sh\necho \(name)\n")
+        }
+    }
+
+}
