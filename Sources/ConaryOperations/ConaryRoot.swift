@@ -43,7 +43,7 @@ public final class ConaryRoot {
         let root = try Descriptor.open(path, flags: O_RDONLY | O_DIRECTORY)
         let conary = try Descriptor.directory(conaryPath)
         if try root.stat().st_dev != conary.stat().st_dev { throw DeployError.crossDevice(conaryPath) }
-        lock = try RootLock(path: conaryPath + "/lock") { log("Waiting for another conary process to release \(conaryPath)/lock…") }
+        lock = try RootLock(directory: conaryPath) { log("Waiting for another conary process to release its lock on \(conaryPath)…") }
         store = try ObjectStore(path: conaryPath + "/objects")
         database = try StateDatabase(path: conaryPath + "/conary.db")
         trees = try StateTrees(root: root, rootPath: path, conary: conary)

@@ -69,4 +69,37 @@ final class FilesystemLayoutTests: XCTestCase {
         }
     }
 
+    /// The root lock is not a path that can be swapped out from under a running command.
+    func testTheLockFollowsNoSymlinkAndCannotBeDeletedAway() throws {
+        let binary = try conaryBinary()
+        let path = try scratch.root()
+        _ = try ConaryRoot(path: path, create: true)
+        let elsewhere = scratch.base + "/elsewhere-lock"
+        try? FileManager.default.removeItem(atPath: path + "/conary/lock")
+        try FileManager.default.createSymbolicLink(atPath: path + "/conary/lock", withDestinationPath: elsewhere)
+        var holder: ConaryRoot? = try ConaryRoot(path: path, create: false)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: elsewhere), "the lock's symlink was followed")
+
+        // Whatever a user does to conary/lock, a second command waits for the first.
+        try? FileManager.default.removeItem(atPath: path + "/conary/lock")
+        try Data().write(to: URL(fileURLWithPath: path + "/conary/lock"))
+        let second = Process()
+        second.executableURL = URL(fileURLWithPath: binary)
+        second.arguments = ["--root", path, "state", "list"]
+        second.standardOutput = FileHandle.nullDevice
+        second.standardError = FileHandle.nullDevice
+        let exited = DispatchSemaphore(value: 0)
+        second.terminationHandler = { _ in exited.signal() }
+        try second.run()
+        let ranAlongside = exited.wait(timeout: .now() + 3) == .success
+        XCTAssertFalse(ranAlongside, "a second command ran while the first held the lock")
+        holder = nil
+        XCTAssertNil(holder)
+        if !ranAlongside, exited.wait(timeout: .now() + 60) == .timedOut {
+            second.terminate()
+            XCTFail("the second command did not get the lock once the first released it")
+            exited.wait()
+        }
+        XCTAssertEqual(second.terminationStatus, 0)
+    }
 }
