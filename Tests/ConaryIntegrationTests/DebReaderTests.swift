@@ -164,6 +164,10 @@ final class HostileDebTests: XCTestCase {
     func testDecompressionBombIsRefused() throws { try assertRefused("bomb.deb", "decompression bomb") }
     func testTruncatedPackageIsRefused() throws { try assertRefused("truncated.deb", "damaged") }
     func testNonPackageIsRefused() throws { try assertRefused("not-a-package.deb", "not a package Conary can read") }
+    func testNameLongerThanLinuxAllowsIsRefused() throws { try assertRefused("long-name.deb", "has a name longer than 255 bytes") }
+    func testPathLongerThanLinuxAllowsIsRefused() throws { try assertRefused("long-path.deb", "is longer than 4095 bytes") }
+    func testEmptySymlinkTargetIsRefused() throws { try assertRefused("empty-target.deb", "is a symlink with an empty target") }
+    func testSymlinkTargetLongerThanLinuxAllowsIsRefused() throws { try assertRefused("long-target.deb", "is a symlink whose target is longer than 4095 bytes") }
 
     func testOneBadPackageKeepsTheGoodOnesOutToo() throws {
         let root = try ConaryRoot(path: try scratch.root(), create: true)

@@ -69,6 +69,20 @@ final class FilesystemLayoutTests: XCTestCase {
         }
     }
 
+    /// Linux refuses paths over PATH_MAX at deploy and verify time; commit refuses them first.
+    func testCommitRefusesAPathTooLongToDeploy() throws {
+        let tree = try scratch.tree("deep", ["usr/bin/ok": "ok"])
+        // Twenty-one folders of 200 bytes, made relative to each other (no shell can cd that deep).
+        let script = "import os, sys\nfd = os.open(sys.argv[1], os.O_RDONLY)\nfor _ in range(21):\n    os.mkdir('d' * 200, dir_fd=fd)\n    fd = os.open('d' * 200, os.O_RDONLY, dir_fd=fd)\nos.symlink('x', 'link', dir_fd=fd)\n"
+        XCTAssertEqual(try runTool("python3", ["-c", script, tree + "/usr"]).status, 0)
+        let root = try ConaryRoot(path: try scratch.root(), create: true)
+        XCTAssertThrowsError(try root.commit(directory: tree, name: "deep", version: "1")) { error in
+            XCTAssertTrue("\(error)".hasPrefix(tree + " is refused: /usr/ddd"), "\(error)")
+            XCTAssertTrue("\(error)".hasSuffix("is longer than 4095 bytes."), "\(error)")
+        }
+        XCTAssertEqual(try root.troves().count, 0)
+    }
+
     /// The root lock is not a path that can be swapped out from under a running command.
     func testTheLockFollowsNoSymlinkAndCannotBeDeletedAway() throws {
         let binary = try conaryBinary()
