@@ -50,9 +50,14 @@ public final class ConaryRoot {
         transaction = StateTransaction(database: database, store: store, trees: trees, usrMount: usrMount,
                                        transientFolders: [Self.downloadFolder], log: log)
         for message in try transaction.recover() { log(message) }
+        // Commands that may write take the reserve; read-only ones create nothing.
+        if create { spaceReserve.ensure() }
     }
 
     // MARK: Shared helpers
+
+    /// Blocks kept free for prune and gc on a full disk.
+    var spaceReserve: SpaceReserve { SpaceReserve(path: conaryPath + "/reserve") }
 
     /// A one-line setting or marker in <root>/conary/<name>, trimmed; nil when there is none.
     func setting(_ name: String) throws -> String? {

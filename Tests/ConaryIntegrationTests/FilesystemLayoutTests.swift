@@ -69,6 +69,47 @@ final class FilesystemLayoutTests: XCTestCase {
         }
     }
 
+    /// A root on a filesystem with no free block left: reading, pruning and collecting
+    /// garbage still work (they are how a user frees space), and an install fails cleanly.
+    func testAFullDiskStillReadsPrunesAndCollectsGarbage() throws {
+        let binary = try conaryBinary()
+        let path = scratch.base + "/full"
+        try mount(path, megabytes: 32)
+        for version in ["1", "2"] {
+            let tree = try scratch.tree("app" + version, ["usr/bin/app": "app " + version, "usr/share/app/data": String(repeating: version, count: 1 << 20)])
+            XCTAssertEqual(try runConary(binary, ["--root", path, "commit", tree, "--name", "app", "--version", version]).status, 0)
+            XCTAssertEqual(try runConary(binary, ["--root", path, "install", "app=" + version]).status, 0)
+        }
+        let other = try scratch.tree("other", ["usr/bin/other": "other"])
+        XCTAssertEqual(try runConary(binary, ["--root", path, "commit", other, "--name", "other", "--version", "1"]).status, 0)
+        XCTAssertNotEqual(try runTool("dd", ["if=/dev/zero", "of=" + path + "/fill", "bs=4k"]).status, 0, "dd fills the filesystem")
+        var st = statvfs()
+        XCTAssertEqual(statvfs(path, &st), 0)
+        let freeWhenFull = st.f_bfree
+
+        for command in [["state", "list"], ["query"], ["verify"]] {
+            let result = try runConary(binary, ["--root", path] + command)
+            XCTAssertEqual(result.status, 0, "\(command.joined(separator: " ")) on a full disk: \(result.err)")
+        }
+        let install = try runConary(binary, ["--root", path, "install", "other"])
+        XCTAssertEqual(install.status, 1, "an install cannot succeed on a full disk")
+        XCTAssertEqual(install.err.split(separator: "\n").count, 1, install.err)
+        XCTAssertTrue(install.err.contains("is full, so nothing was changed"), install.err)
+        XCTAssertEqual(liveMarker(path), 2, "the failed install left the live state alone")
+        let prune = try runConary(binary, ["--root", path, "state", "prune", "--keep", "0"])
+        XCTAssertEqual(prune.status, 0, "prune on a full disk: \(prune.err)")
+        let gc = try runConary(binary, ["--root", path, "gc"])
+        XCTAssertEqual(gc.status, 0, "gc on a full disk: \(gc.err)")
+        XCTAssertEqual(statvfs(path, &st), 0)
+        XCTAssertGreaterThan(st.f_bfree, freeWhenFull + 256, "prune and gc freed the first state's megabyte")
+        try FileManager.default.removeItem(atPath: path + "/fill")
+        XCTAssertEqual(try runConary(binary, ["--root", path, "verify"]).status, 0)
+        XCTAssertEqual(try runConary(binary, ["--root", path, "commit", other, "--name", "other", "--version", "1"]).status, 0,
+                       "gc dropped the unused trove; commit it again")
+        let again = try runConary(binary, ["--root", path, "install", "other"])
+        XCTAssertEqual(again.status, 0, "the root is consistent after all that: \(again.err)")
+    }
+
     /// Linux refuses paths over PATH_MAX at deploy and verify time; commit refuses them first.
     func testCommitRefusesAPathTooLongToDeploy() throws {
         let tree = try scratch.tree("deep", ["usr/bin/ok": "ok"])
