@@ -157,4 +157,26 @@ final class FilesystemLayoutTests: XCTestCase {
         }
         XCTAssertEqual(second.terminationStatus, 0)
     }
+
+    /// A sparse file keeps its holes in the store and in the deployed tree.
+    func testSparseFileKeepsItsHoles() throws {
+        let tree = try scratch.tree("sparse", ["usr/share/sparse": "start"])
+        let size: off_t = 1 << 30
+        XCTAssertEqual(truncate(tree + "/usr/share/sparse", size - 3), 0)
+        let end = try FileHandle(forWritingTo: URL(fileURLWithPath: tree + "/usr/share/sparse"))
+        try end.seekToEnd()
+        try end.write(contentsOf: Data("end".utf8))
+        try end.close()
+        let root = try ConaryRoot(path: try scratch.root(), create: true)
+        _ = try root.commit(directory: tree, name: "sparse", version: "1")
+        try root.install(["sparse"], command: "t")
+        let deployed = try XCTUnwrap(lstatOf(root.path + "/usr/share/sparse"))
+        XCTAssertEqual(deployed.st_size, size)
+        XCTAssertLessThan(deployed.st_blocks * 512, 1 << 20, "the store keeps the holes instead of a gigabyte of zeros")
+        let file = try FileHandle(forReadingFrom: URL(fileURLWithPath: root.path + "/usr/share/sparse"))
+        XCTAssertEqual(try file.read(upToCount: 5), Data("start".utf8))
+        try file.seek(toOffset: UInt64(size) - 3)
+        XCTAssertEqual(try file.read(upToCount: 3), Data("end".utf8))
+        try file.close()
+    }
 }
