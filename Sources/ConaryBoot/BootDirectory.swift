@@ -91,12 +91,11 @@ package struct BootDirectory {
         if FileSystem.exists(target) { return }
         try FileSystem.makeDirectory((target as NSString).deletingLastPathComponent, mode: 0o755)
         let source = try store.openObject(object)
-        let temporary = target + ".tmp"
-        let output = try Descriptor.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode: 0o644)
-        try FileCopy.copy(from: source.fd, to: output.fd, length: Int64(try source.stat().st_size), path: temporary)
-        try output.sync()
-        try sys("Renaming", temporary, rename(temporary, target))
-        try Descriptor.directory((target as NSString).deletingLastPathComponent).sync()
+        let directory = try Descriptor.directory((target as NSString).deletingLastPathComponent)
+        try FileSystem.replaceAtomically((target as NSString).lastPathComponent, relativeTo: directory.fd) { output, temporary in
+            try FileCopy.copy(from: source.fd, to: output, length: Int64(try source.stat().st_size), path: target)
+        }
+        try directory.sync()
     }
 
     private func write(_ text: String, to file: String) throws {

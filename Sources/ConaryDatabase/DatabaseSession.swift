@@ -15,6 +15,8 @@ public enum DatabaseError: Error, CustomStringConvertible, Equatable {
     case unknownObject(String)
     case repositoryExists(String)
     case noSuchRepository(String)
+    /// SQLite found no free block for a write (the path is the database's).
+    case diskFull(String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,8 @@ public enum DatabaseError: Error, CustomStringConvertible, Equatable {
         case let .unknownObject(id): return "The store has no record of object \(id)."
         case let .repositoryExists(name): return "A repository named \(name) exists already."
         case let .noSuchRepository(name): return "There is no repository named \(name)."
+        case let .diskFull(path):
+            return "The filesystem holding \(path) is full, so nothing was changed; free space (conary state prune, conary gc) and try again."
         }
     }
 }

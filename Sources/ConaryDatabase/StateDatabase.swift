@@ -8,16 +8,26 @@ import GRDB
 public final class StateDatabase: @unchecked Sendable {
     /// The SQLite connection; tests inspect tables through it, code goes through sessions.
     let queue: DatabaseQueue
+    private let path: String
 
     public init(path: String) throws {
+        self.path = path
         var config = Configuration()
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            // Only one command works on a root at a time (its lock), so the WAL index can live
+            // in memory: no -shm file, which a full disk has no blocks for.
+            try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE")
+            // Setting WAL writes; a full disk must still open a root to read, prune or gc.
+            if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+            }
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         queue = try DatabaseQueue(path: path, configuration: config)
-        try StateDatabase.migrator.migrate(queue)
+        if try !queue.read(StateDatabase.migrator.hasCompletedMigrations) {
+            try StateDatabase.migrator.migrate(queue)
+        }
     }
 
     /// Runs `body` in a read transaction.
@@ -27,7 +37,11 @@ public final class StateDatabase: @unchecked Sendable {
 
     /// Runs `body` in a write transaction, committed (with fsync) when it returns.
     public func write<T>(_ body: (DatabaseSession) throws -> T) throws -> T {
-        try queue.write { try body(DatabaseSession(db: $0)) }
+        do {
+            return try queue.write { try body(DatabaseSession(db: $0)) }
+        } catch let error as GRDB.DatabaseError where error.resultCode == .SQLITE_FULL {
+            throw DatabaseError.diskFull(path)
+        }
     }
 
     static var migrator: DatabaseMigrator {

@@ -58,10 +58,12 @@ final class ArchiveReader {
     private var source: FileSource?
     /// The package and member named in errors, e.g. "hello.deb (data.tar.xz)".
     let name: String
+    private let container: Container
     private var upstream: Upstream?
 
     init(file path: String, container: Container, name: String) throws {
         self.name = name
+        self.container = container
         handle = archive_read_new()
         try configure(container)
         try check(archive_read_open_filename(handle, path, 1 << 16))
@@ -70,6 +72,7 @@ final class ArchiveReader {
     /// Reads the archive stored in `parent`'s current entry.
     init(nestedIn parent: ArchiveReader, container: Container, name: String) throws {
         self.name = name
+        self.container = container
         handle = archive_read_new()
         let upstream = Upstream(parent: parent)
         self.upstream = upstream
@@ -86,6 +89,7 @@ final class ArchiveReader {
     /// every byte to `observe`.
     init(descriptor fd: Int32, container: Container, name: String, observe: @escaping (UnsafeRawBufferPointer) -> Void) throws {
         self.name = name
+        self.container = container
         handle = archive_read_new()
         let source = FileSource(fd: fd, observe: observe)
         self.source = source
@@ -146,6 +150,8 @@ final class ArchiveReader {
         var symlinkTarget: String?
         let hardlinkTarget = archive_entry_hardlink(entry).map { String(cString: $0) }
         switch archive_entry_filetype(entry) {
+        // An ar archive holds only files; `ar rcD` writes modes without a file type ("644").
+        case _ where container == .ar: kind = .regular
         case UInt32(Glibc.S_IFREG): kind = .regular
         case UInt32(Glibc.S_IFDIR): kind = .directory
         case UInt32(Glibc.S_IFLNK):

@@ -48,6 +48,7 @@ struct PayloadLedger {
 
     mutating func add(_ entry: FileEntry, package: String) throws {
         if seen[entry.path] != nil { throw PackageError.malformed(package, "\(entry.path) appears twice") }
+        try PayloadPath.checkDeployable(entry, package: package)
         for ancestor in PayloadPath.ancestors(of: entry.path) where symlinks.contains(ancestor) {
             throw PackageError.unsafeEntry(package, entry.path, "goes through the package's own symlink \(ancestor)")
         }

@@ -1,3 +1,4 @@
+import Glibc
 import ConarySupport
 import ConaryModel
 /// Package payload paths are untrusted: this turns "./usr/bin/x" into "/usr/bin/x" and
@@ -12,6 +13,22 @@ enum PayloadPath {
         }
         if raw.utf8.contains(0) { throw PackageError.unsafeEntry(package, raw, "contains a NUL byte") }
         return parts.isEmpty ? nil : "/" + parts.joined(separator: "/")
+    }
+
+    /// Refuses what Linux could not deploy or verify later (PATH_MAX, NAME_MAX, symlink
+    /// targets), so such a trove never reaches the store.
+    static func checkDeployable(_ entry: FileEntry, package: String) throws {
+        let limit = Int(PATH_MAX) - 1
+        if entry.path.utf8.count > limit { throw PackageError.unsafeEntry(package, entry.path, "is longer than \(limit) bytes") }
+        if entry.path.split(separator: "/").contains(where: { $0.utf8.count > Int(NAME_MAX) }) {
+            throw PackageError.unsafeEntry(package, entry.path, "has a name longer than \(NAME_MAX) bytes")
+        }
+        guard entry.kind == .symlink else { return }
+        let target = entry.target ?? ""
+        if target.isEmpty { throw PackageError.unsafeEntry(package, entry.path, "is a symlink with an empty target") }
+        if target.utf8.count > limit {
+            throw PackageError.unsafeEntry(package, entry.path, "is a symlink whose target is longer than \(limit) bytes")
+        }
     }
 
     /// Every proper prefix of "/a/b/c": "/a", "/a/b".

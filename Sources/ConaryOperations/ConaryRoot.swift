@@ -50,13 +50,15 @@ public final class ConaryRoot {
         let root = try Descriptor.open(path, flags: O_RDONLY | O_DIRECTORY)
         let conary = try Descriptor.directory(conaryPath)
         if try root.stat().st_dev != conary.stat().st_dev { throw DeployError.crossDevice(conaryPath) }
-        lock = try RootLock(path: conaryPath + "/lock") { log("Waiting for another conary process to release \(conaryPath)/lock…") }
+        lock = try RootLock(directory: conaryPath) { log("Waiting for another conary process to release its lock on \(conaryPath)…") }
         store = try ObjectStore(path: conaryPath + "/objects")
         database = try StateDatabase(path: conaryPath + "/conary.db")
         trees = try StateTrees(root: root, rootPath: path, conary: conary)
         transaction = StateTransaction(database: database, store: store, trees: trees, usrMount: usrMount,
                                        transientFolders: [Self.downloadFolder], log: log)
         for message in try transaction.recover() { log(message) }
+        // Commands that may write take the reserve; read-only ones create nothing.
+        if create { spaceReserve.ensure() }
     }
 
     /// Leaves a root that had no conary/ before this open as it was, for a command that
@@ -83,6 +85,9 @@ public final class ConaryRoot {
     }
 
     // MARK: Shared helpers
+
+    /// Blocks kept free for prune and gc on a full disk.
+    var spaceReserve: SpaceReserve { SpaceReserve(path: conaryPath + "/reserve") }
 
     /// A one-line setting or marker in <root>/conary/<name>, trimmed; nil when there is none.
     func setting(_ name: String) throws -> String? {

@@ -9,6 +9,8 @@ extension ConaryRoot {
     /// Deletes archived states beyond the `keep` newest. Active and pinned states always stay.
     public func prune(keep: Int) throws -> [Int64] {
         guard keep >= 0 else { throw ConaryError.invalidKeepCount }
+        try spaceReserve.release()
+        defer { spaceReserve.ensure() }
         let victims = try transaction.prune(keep: keep)
         if !victims.isEmpty { synchronizeBootEntriesAfterChange() }
         return victims
@@ -35,6 +37,8 @@ extension ConaryRoot {
     public func collectGarbage() throws -> GarbageReport {
         // With a database that does not describe the disk, "unknown" objects may be in use.
         try transaction.requireAgreement()
+        try spaceReserve.release()
+        defer { spaceReserve.ensure() }
         let dropped = try database.write { try $0.dropUnusedTrovesAndObjects() }.map(\.spec)
         FaultInjection.point("gc.recorded")
         let known = try database.read { try $0.knownObjectIDs() }

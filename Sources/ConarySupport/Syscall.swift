@@ -128,12 +128,27 @@ package enum FileSystem {
 
     /// Writes a small file durably: temp file, fsync, rename over `path`.
     package static func writeAtomically(_ text: String, to path: String, relativeTo directory: Int32, mode: mode_t = 0o644) throws {
+        try replaceAtomically(path, relativeTo: directory, mode: mode) { file, temp in
+            try Array(text.utf8).withUnsafeBytes { try FileCopy.write(file, $0, path: temp) }
+        }
+    }
+
+    /// Writes `path` through `write(fd, tempName)` into a temp file, fsyncs it and renames it
+    /// over `path`, so a crash leaves the old file or the new one; a failure (a full
+    /// filesystem) removes the temp file.
+    package static func replaceAtomically(_ path: String, relativeTo directory: Int32, mode: mode_t = 0o644,
+                                          write: (Int32, String) throws -> Void) throws {
         let temp = ".\(path).tmp-\(getpid())"
-        let file = try Descriptor.open(temp, relativeTo: directory, flags: O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode: mode)
-        try Array(text.utf8).withUnsafeBytes { try FileCopy.write(file.fd, $0, path: temp) }
-        try sys("Setting mode of", temp, fchmod(file.fd, mode))
-        try file.sync()
-        try sys("Renaming", temp, renameat(directory, temp, directory, path))
+        do {
+            let file = try Descriptor.open(temp, relativeTo: directory, flags: O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode: mode)
+            try write(file.fd, temp)
+            try sys("Setting mode of", temp, fchmod(file.fd, mode))
+            try file.sync()
+            try sys("Renaming", temp, renameat(directory, temp, directory, path))
+        } catch {
+            unlinkat(directory, temp, 0)
+            throw error
+        }
     }
 
     /// Removes a file or a whole directory tree without following symlinks. Missing paths are fine.

@@ -66,6 +66,11 @@ final class ArchPackageTests: XCTestCase {
         XCTAssertEqual(PkgInfo.dependency("libfoo.so=1-64", relation: .provides, alternative: 0),
                        Dependency(relation: .provides, capability: "libfoo.so", comparison: "=", version: "1-64", alternative: 0))
         XCTAssertEqual(PkgInfo.dependency("d: for extra things", relation: .recommends, alternative: 1).capability, "d")
+        // An epoch's ":" is part of the version; only ": " starts an optdepend's reason.
+        XCTAssertEqual(PkgInfo.dependency("q>0:1.1", relation: .requires, alternative: 0),
+                       Dependency(relation: .requires, capability: "q", comparison: ">", version: "0:1.1", alternative: 0))
+        XCTAssertEqual(PkgInfo.dependency("r>=2:3-1: newer r", relation: .recommends, alternative: 0),
+                       Dependency(relation: .recommends, capability: "r", comparison: ">=", version: "2:3-1", alternative: 0))
         XCTAssertEqual(PkgInfo.mtreeDigests("#mtree\n./usr/bin/a\\040b size=1 sha256digest=ab\n./usr type=dir\n"), ["/usr/bin/a b": "ab"])
     }
 }

@@ -21,18 +21,8 @@ final class CommandLineTests: XCTestCase {
     }
 
     private func conary(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
         let rootless = arguments.first == "ccs" && arguments.dropFirst().first != "trust"
-        process.arguments = (rootless ? [] : ["--root", rootPath]) + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        return try runConary(binary, (rootless ? [] : ["--root", rootPath]) + arguments)
     }
 
     private func assertOneLineError(_ result: (status: Int32, out: String, err: String), contains text: String,

@@ -34,6 +34,16 @@ final class DebControlTests: XCTestCase {
         XCTAssertEqual(DebControl.relations(" , | ", as: .requires), [])
     }
 
+    /// An explicit architecture names another package than the plain name (libc6-i386
+    /// conflicts with libc6-x32:i386, not with the native libc6-x32); :any and :native are
+    /// satisfied by the package of that name, as dpkg does.
+    func testArchitectureQualifiersKeepTheirMeaning() {
+        let deps = DebControl.relations("libc6-x32:i386, libc6-i386:x32 (<< 2), foo:any (>= 1), bar:native", as: .conflicts)
+        XCTAssertEqual(deps.map(\.capability), ["libc6-x32:i386", "libc6-i386:x32", "foo", "bar"])
+        XCTAssertEqual(deps[1].version, "2")
+        XCTAssertEqual(deps[2].comparison, ">=")
+    }
+
     func testPackagesIndexEntriesAreCheckedAsTheyAreRead() throws {
         let good = """
             Package: a
@@ -111,6 +121,28 @@ final class DebControlTests: XCTestCase {
     }
 }
 
+/// Packages as other tools write them.
+final class RepackedDebTests: XCTestCase {
+    /// `ar rcD` writes member modes as "644" with no file type; dpkg-deb reads that.
+    func testArMembersWithoutAFileTypeAreRead() throws {
+        try requireRoot()
+        let scratch = try Scratch()
+        let tree = try scratch.tree("pkg", ["DEBIAN/control": "Package: repacked\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@t>\nDescription: t\n",
+                                            "usr/bin/repacked": "#!/bin/sh\n"])
+        let built = scratch.base + "/built.deb", repacked = scratch.base + "/repacked.deb", members = scratch.base + "/members"
+        guard try runTool("dpkg-deb", ["--root-owner-group", "-Zgzip", "-b", tree, built]).status == 0 else {
+            throw XCTSkip("SKIPPED: dpkg-deb could not build a package.")
+        }
+        try FileManager.default.createDirectory(atPath: members, withIntermediateDirectories: true)
+        let repack = try runTool("sh", ["-c", "cd '\(members)' && ar x '\(built)' && ar rcD '\(repacked)' debian-binary control.tar.* data.tar.*"])
+        guard repack.status == 0 else { throw XCTSkip("SKIPPED: ar (binutils) could not re-pack the package.") }
+        XCTAssertEqual(try runTool("dpkg-deb", ["-I", repacked]).status, 0, "dpkg-deb reads the re-packed file")
+        let root = try ConaryRoot(path: try scratch.root(), create: true)
+        try root.install([repacked], resolving: false, command: "t")
+        XCTAssertEqual(readFile(root.path + "/usr/bin/repacked"), "#!/bin/sh\n")
+    }
+}
+
 /// Hand-made hostile .deb files (Tests/Fixtures/make-hostile-debs.py): each is refused with
 /// one sentence naming it, and nothing of it reaches the store.
 final class HostileDebTests: XCTestCase {
@@ -165,6 +197,10 @@ final class HostileDebTests: XCTestCase {
     func testTruncatedPackageIsRefused() throws { try assertRefused("truncated.deb", "damaged") }
     func testEmptyPackageNameIsRefused() throws { try assertRefused("empty-name.deb", "is not a trove name: it is empty") }
     func testNonPackageIsRefused() throws { try assertRefused("not-a-package.deb", "not a package Conary can read") }
+    func testNameLongerThanLinuxAllowsIsRefused() throws { try assertRefused("long-name.deb", "has a name longer than 255 bytes") }
+    func testPathLongerThanLinuxAllowsIsRefused() throws { try assertRefused("long-path.deb", "is longer than 4095 bytes") }
+    func testEmptySymlinkTargetIsRefused() throws { try assertRefused("empty-target.deb", "is a symlink with an empty target") }
+    func testSymlinkTargetLongerThanLinuxAllowsIsRefused() throws { try assertRefused("long-target.deb", "is a symlink whose target is longer than 4095 bytes") }
 
     func testOneBadPackageKeepsTheGoodOnesOutToo() throws {
         let root = try ConaryRoot(path: try scratch.root(), create: true)

@@ -10,7 +10,9 @@ import XCTest
 /// (liba >= 2.0, libb, mail-transport-agent); postfix-lite and exim-lite both provide and
 /// conflict with mail-transport-agent; newtool conflicts with and replaces oldtool; rival
 /// conflicts with app (>= 2.0); cyc-a and cyc-b need each other; broken-app needs a package
-/// nobody ships; needs-new-core needs libcore (>= 2.0); needs-core15 needs libcore (>= 1.5).
+/// nobody ships; needs-new-core needs libcore (>= 2.0); needs-core15 needs libcore (>= 1.5);
+/// lib32-like conflicts with libx32-like:i386 and libx32-like with lib32-like:x32;
+/// any-user needs libcore:any (>= 1.5).
 final class DependencyResolutionTests: XCTestCase {
     private var scratch: Scratch!
     private var root: ConaryRoot!
@@ -113,6 +115,15 @@ final class DependencyResolutionTests: XCTestCase {
         try root.apply(plan, command: "t")
         XCTAssertEqual(try installed(), ["newtool": "1.0-1"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: root.path + "/usr/share/oldtool"))
+    }
+
+    /// An architecture-qualified conflict names another architecture's package, not the
+    /// native one; :any is met by the package of that name.
+    func testArchitectureQualifiersNeitherConflictFalselyNorGoUnmet() throws {
+        try root.install(["lib32-like", "libx32-like"], command: "t")
+        XCTAssertEqual(try installed(), ["lib32-like": "1.0-1", "libx32-like": "1.0-1"])
+        try root.install(["any-user"], command: "t")
+        XCTAssertEqual(try installed()["libcore"], "1.5-1")
     }
 
     func testACycleInstallsTogetherAndLeavesTogether() throws {

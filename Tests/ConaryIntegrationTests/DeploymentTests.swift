@@ -271,7 +271,7 @@ final class DeploymentTests: XCTestCase {
 
     func testSecondProcessWaitsForTheRootLock() throws {
         _ = try open()
-        let holder = Glibc.open(rootPath + "/conary/lock", O_RDWR)
+        let holder = Glibc.open(rootPath + "/conary", O_RDONLY | O_DIRECTORY)
         XCTAssertEqual(flock(holder, LOCK_EX), 0)
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { close(holder) }
         var waited = false

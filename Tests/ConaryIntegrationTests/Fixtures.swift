@@ -141,3 +141,49 @@ func aptSimulation(_ packages: [String], repository folder: String) throws -> Se
     XCTAssertEqual(plan.status, 0, "apt-get -s could not resolve the request")
     return Set(plan.output.split(separator: "\n").filter { $0.hasPrefix("Inst ") }.map { String($0.split(separator: " ")[1]) })
 }
+
+/// A fresh ext4 filesystem of `megabytes` MiB (an image file in `scratch`) loop-mounted on
+/// `path`, or a tmpfs when `tmpfs`; `unmount()` in tearDown. Skips loudly where loop or
+/// tmpfs mounts are refused.
+final class TestMount {
+    let path: String
+
+    init(at path: String, megabytes: Int, in scratch: Scratch, tmpfs: Bool = false) throws {
+        try requireRoot()
+        self.path = path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        if tmpfs {
+            guard try runTool("mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", path]).status == 0 else {
+                throw XCTSkip("SKIPPED: mount -t tmpfs is refused here, so a tree on another filesystem cannot be tested.")
+            }
+            return
+        }
+        let image = scratch.base + "/" + UUID().uuidString.prefix(8) + ".ext4"
+        guard try runTool("truncate", ["-s", "\(megabytes)M", image]).status == 0,
+              try runTool("mkfs.ext4", ["-q", image]).status == 0 else {
+            throw XCTSkip("SKIPPED: mkfs.ext4 (e2fsprogs) could not make a test filesystem.")
+        }
+        guard try runTool("mount", ["-o", "loop", image, path]).status == 0 else {
+            throw XCTSkip("SKIPPED: mount -o loop is refused here (no loop devices), so a second filesystem cannot be tested.")
+        }
+    }
+
+    func unmount() {
+        _ = try? runTool("umount", ["-l", path])
+    }
+}
+
+/// Runs the conary executable; its exit status and both outputs.
+func runConary(_ binary: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}

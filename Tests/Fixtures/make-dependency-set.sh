@@ -47,4 +47,9 @@ deb cyc-b 1.0-1 "Depends: cyc-a (= 1.0-1)"
 deb broken-app 1.0-1 "Depends: libmissing (>= 1)"
 deb needs-new-core 1.0-1 "Depends: libcore (>= 2.0)"
 deb needs-core15 1.0-1 "Depends: libcore (>= 1.5)"
+# Multilib pairs as libc6-i386 and libc6-x32 ship them: each conflicts only with the other
+# built for its own architecture.
+deb lib32-like 1.0-1 "Conflicts: libx32-like:i386"
+deb libx32-like 1.0-1 "Conflicts: lib32-like:x32"
+deb any-user 1.0-1 "Depends: libcore:any (>= 1.5)"
 ls "$out"/*.deb

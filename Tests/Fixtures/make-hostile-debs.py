@@ -81,6 +81,12 @@ def main(out):
     deb(f"{out}/md5.deb", [regular("./usr/bin/x", b"hello")], f"{'0' * 32}  usr/bin/x\n")
     size = 128 << 20
     deb(f"{out}/bomb.deb", [(info("./usr/share/zeros", size=size), Zeros(size))])
+    # Linux cannot create these: a name over NAME_MAX, a path over PATH_MAX, symlink targets
+    # that are empty or over PATH_MAX.
+    deb(f"{out}/long-name.deb", [regular("./usr/share/" + "n" * 256, b"x")])
+    deb(f"{out}/long-path.deb", [(info("./usr/share/" + ("d" * 200 + "/") * 21 + "link", tarfile.SYMTYPE, target="x"), None)])
+    deb(f"{out}/empty-target.deb", [(info("./usr/bin/empty", tarfile.SYMTYPE, target=""), None)])
+    deb(f"{out}/long-target.deb", [(info("./usr/bin/long", tarfile.SYMTYPE, target="t" * 5000), None)])
     with open(f"{out}/good.deb", "rb") as good:
         whole = good.read()
     with open(f"{out}/truncated.deb", "wb") as truncated:

@@ -79,9 +79,10 @@ enum PkgInfo {
         return result
     }
 
-    /// "glibc>=2.34", "libfoo.so=1-64", "sh"; an optdepend's ": reason" is dropped.
+    /// "glibc>=2.34", "libfoo.so=1-64", "q>0:1.1", "sh"; an optdepend's ": reason" is dropped
+    /// (a bare ":" belongs to an epoch).
     static func dependency(_ text: String, relation: Dependency.Relation, alternative: Int) -> Dependency {
-        let spec = text.split(separator: ":", maxSplits: 1).first.map(String.init) ?? text
+        let spec = text.range(of: ": ").map { String(text[..<$0.lowerBound]) } ?? text
         for comparison in [">=", "<=", "=", ">", "<"] {
             if let range = spec.range(of: comparison) {
                 return Dependency(relation: relation, capability: String(spec[..<range.lowerBound]), comparison: comparison,

@@ -48,7 +48,11 @@ enum DebControl {
                 let stop = item.utf8.firstIndex { $0 == UInt8(ascii: "(") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "<") }
                     ?? item.endIndex
                 var name = trimmed(item[..<stop])
-                if let colon = name.utf8.firstIndex(of: UInt8(ascii: ":")) { name = name[..<colon] }  // foo:any
+                // foo:any and foo:native are satisfied by foo (as dpkg does for Multi-Arch allowed
+                // and foreign); foo:i386 is another architecture's package, not foo.
+                if name.hasSuffix(":any") || name.hasSuffix(":native"), let colon = name.utf8.lastIndex(of: UInt8(ascii: ":")) {
+                    name = name[..<colon]
+                }
                 guard !name.isEmpty else { continue }
                 var comparison: String?
                 var version: String?

@@ -30,21 +30,23 @@ enum TreeScanner {
             var item = FileEntry(path: path, kind: .regular, size: Int64(st.st_size), mode: mode, uid: st.st_uid, gid: st.st_gid)
             switch st.st_mode & S_IFMT {
             case S_IFREG:
-                items.append(item)
+                break
             case S_IFDIR:
                 item.kind = .directory
                 item.size = 0
-                items.append(item)
-                let child = try Descriptor.directory(name, relativeTo: fd)
-                try scanDirectory(child.fd, prefix: path, display: display, into: &items)
             case S_IFLNK:
                 item.kind = .symlink
                 item.target = try FileSystem.readLink(name, relativeTo: fd)
                 item.size = 0
-                items.append(item)
             default:
                 throw PackageError.notImportable(
                     "\(display + path) is a device node, socket or pipe; troves hold only files, directories and symlinks.")
+            }
+            try PayloadPath.checkDeployable(item, package: display)
+            items.append(item)
+            if item.kind == .directory {
+                let child = try Descriptor.directory(name, relativeTo: fd)
+                try scanDirectory(child.fd, prefix: path, display: display, into: &items)
             }
         }
     }
