@@ -73,6 +73,10 @@ let package = Package(
         .testTarget(
             name: "ConaryUnitTests",
             dependencies: ["ConaryModel", "ConaryVersions", "ConaryResolve", "ConaryVFS", "ConaryTestSupport"]),
+        // Hundreds of SIGKILLs at random moments on a root of 20,000+ files (long; as root).
+        .testTarget(
+            name: "ConarySoakTests",
+            dependencies: ["ConaryModel", "ConaryDeploy", "ConaryOperations", "ConaryTestSupport", "conary"]),
         // Everything on real roots: stores, databases, deployments, crashes, packages, boots (as root).
         .testTarget(
             name: "ConaryIntegrationTests",

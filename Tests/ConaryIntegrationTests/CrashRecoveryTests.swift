@@ -2,6 +2,7 @@
 @testable import ConaryOperations
 @testable import ConarySupport
 import Foundation
+import ConaryTestSupport
 import XCTest
 
 /// Kills `conary` with SIGKILL at every fault-injection step, then checks that the root
@@ -146,14 +147,4 @@ final class CrashRecoveryTests: XCTestCase {
         }
         return (process.terminationStatus, process.terminationReason)
     }
-}
-
-/// The `conary` executable built beside the test bundle.
-func conaryBinary() throws -> String {
-    let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path, Bundle.main.bundlePath]
-        + Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent().path }
-    for directory in candidates where FileManager.default.isExecutableFile(atPath: directory + "/conary") {
-        return directory + "/conary"
-    }
-    throw XCTSkip("SKIPPED: no conary executable next to the test bundle (looked in \(candidates)); build it with swift build.")
 }

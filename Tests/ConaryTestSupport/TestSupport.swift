@@ -25,3 +25,13 @@ public func runTool(_ command: String, _ arguments: [String], environment: [Stri
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
+
+/// The `conary` executable built beside the test bundle.
+public func conaryBinary() throws -> String {
+    let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path, Bundle.main.bundlePath]
+        + Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent().path }
+    for directory in candidates where FileManager.default.isExecutableFile(atPath: directory + "/conary") {
+        return directory + "/conary"
+    }
+    throw XCTSkip("SKIPPED: no conary executable next to the test bundle (looked in \(candidates)); build it with swift build.")
+}

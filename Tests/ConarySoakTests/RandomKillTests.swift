@@ -1,0 +1,140 @@
+@testable import ConaryDeploy
+@testable import ConaryModel
+@testable import ConaryOperations
+import ConaryTestSupport
+import Foundation
+import XCTest
+
+/// SIGKILLs `conary` at random moments of random commands on a root of more than 20,000
+/// files, and checks after each kill what a user relies on: the next command recovers by
+/// itself, verify is clean, one state is active and it is the live one, nothing is left in
+/// staging or trash, and every object the database records is in the store.
+/// CONARY_SOAK_KILLS sets the number of kills (default 40, a few minutes in CI; issue 12 asks
+/// for 200 in CI, which needs the rounds to get cheaper first), CONARY_SOAK_SEED the seed.
+final class RandomKillTests: XCTestCase {
+    /// A small deterministic generator, so a failing run can be replayed from its seed.
+    private struct Generator {
+        var state: UInt64
+        mutating func next(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+    }
+
+    private var rootPath: String!
+    private var binary: String!
+
+    private func run(_ arguments: [String], killAfter delay: Double? = nil) throws -> (status: Int32, killed: Bool, err: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--root", rootPath] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        if let delay {
+            Thread.sleep(forTimeInterval: delay)
+            kill(process.processIdentifier, SIGKILL)
+        }
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, process.terminationReason == .uncaughtSignal, text)
+    }
+
+    /// A tree of `count` small files in folders of 100, each file's content unique.
+    private func generatedTree(_ path: String, count: Int, salt: String) throws -> String {
+        for index in 0..<count {
+            let folder = "\(path)/usr/share/bulk/\(index / 100)"
+            if index % 100 == 0 { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+            try Data("\(salt) file \(index)\n".utf8).write(to: URL(fileURLWithPath: "\(folder)/f\(index)"))
+        }
+        return path
+    }
+
+    func testRandomKillsAlwaysLeaveAConsistentRoot() throws {
+        guard geteuid() == 0 else { throw XCTSkip("SKIPPED: this test deploys real states and needs root.") }
+        binary = try conaryBinary()
+        let scratch = NSTemporaryDirectory() + "conary-soak-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        rootPath = scratch + "/root"
+        try FileManager.default.createDirectory(atPath: rootPath, withIntermediateDirectories: true)
+        let kills = Int(ProcessInfo.processInfo.environment["CONARY_SOAK_KILLS"] ?? "") ?? 40
+        var random = Generator(state: UInt64(ProcessInfo.processInfo.environment["CONARY_SOAK_SEED"] ?? "") ?? 20261129)
+
+        // base: 20,000 files; app 1 to 3 change one file and add a few; extra is a second package.
+        let base = try generatedTree(scratch + "/base", count: 20_000, salt: "base")
+        XCTAssertEqual(try run(["commit", base, "--name", "base", "--version", "1"]).status, 0)
+        for version in 1...3 {
+            let app = try generatedTree(scratch + "/app\(version)", count: 50 * version, salt: "app \(version)")
+            try FileManager.default.moveItem(atPath: app + "/usr/share/bulk", toPath: app + "/usr/share/app")
+            XCTAssertEqual(try run(["commit", app, "--name", "app", "--version", "\(version)"]).status, 0)
+        }
+        let extra = try generatedTree(scratch + "/extra", count: 300, salt: "extra")
+        try FileManager.default.moveItem(atPath: extra + "/usr/share/bulk", toPath: extra + "/usr/share/extra")
+        XCTAssertEqual(try run(["commit", extra, "--name", "extra", "--version", "1"]).status, 0)
+        // Pinned states hold every trove, so gc keeps them all in the store for later rounds.
+        for (state, request) in [["base", "app=1"], ["app=2"], ["app=3"], ["extra"]].enumerated() {
+            XCTAssertEqual(try run(["install"] + request).status, 0)
+            XCTAssertEqual(try run(["state", "pin", String(state + 1)]).status, 0)
+        }
+
+        // Each round runs a command that changes the root (so a kill lands mid-work), picked
+        // from what the active state allows, and kills it 0 to 0.3 s after it starts.
+        var counts: [String: Int] = [:]
+        var killed = 0, round = 0
+        while killed < kills && round < kills * 3 {
+            let command = try nextCommand(&random)
+            let result = try run(command, killAfter: Double(random.next(300)) / 1000)
+            if result.killed { killed += 1 }
+            XCTAssertTrue(result.killed || result.status == 0, "round \(round): \(command.joined(separator: " ")) failed: \(result.err)")
+            counts[command[0] + (result.killed ? " (killed)" : ""), default: 0] += 1
+            try check(round: round, after: command)
+            round += 1
+        }
+        print("RandomKillTests: \(killed) kills in \(round) rounds on a root of 20,000+ files: \(counts.sorted { $0.key < $1.key })")
+        XCTAssertGreaterThanOrEqual(killed, kills, "the commands were killed mid-way often enough")
+    }
+
+    /// A command that changes something on the root as it is now.
+    private func nextCommand(_ random: inout Generator) throws -> [String] {
+        let root = try ConaryRoot(path: rootPath, create: false)
+        let active = try XCTUnwrap(root.activeState())
+        let installed = try root.state(active.id).troves
+        let app = installed.first { $0.name == "app" }.map { Int($0.version) ?? 1 } ?? 1
+        let archived = try root.states().filter { $0.state.status == .archived }.map(\.state.id)
+        var choices: [[String]] = [["install", "app=\(app % 3 + 1)"],
+                                   installed.contains { $0.name == "extra" } ? ["remove", "extra"] : ["install", "extra"],
+                                   ["gc"]]
+        if let parent = active.parent, archived.contains(parent) { choices.append(["rollback"]) }
+        if !archived.isEmpty { choices.append(["state", "activate", String(archived[random.next(archived.count)])]) }
+        if archived.count > 2 { choices.append(["state", "prune", "--keep", "2"]) }
+        return choices[random.next(choices.count)]
+    }
+
+    private func check(round: Int, after command: [String]) throws {
+        let label = "round \(round) (\(command.joined(separator: " ")))"
+        let verify = try run(["verify"])
+        XCTAssertEqual(verify.status, 0, "\(label): the next command recovers and verify is clean: \(verify.err)")
+        let root = try ConaryRoot(path: rootPath, create: false)
+        let states = try root.states().map(\.state)
+        let active = states.filter { $0.status == .active }
+        XCTAssertEqual(active.count, 1, "\(label): one active state")
+        XCTAssertFalse(states.contains { $0.status == .pending }, "\(label): no pending state")
+        XCTAssertEqual(readMarker(), active.first?.id, "\(label): the live marker is the active state")
+        XCTAssertEqual(try root.changesets().filter { $0.status == .pending }.count, 0, "\(label): no pending changeset")
+        for leftover in ["staging", "downloads"] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: rootPath + "/conary/" + leftover), "\(label): \(leftover) left")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: rootPath + "/conary/trash"), [], "\(label): trash left")
+        for state in states where state.status == .archived {
+            XCTAssertEqual(try String(contentsOfFile: rootPath + "/conary/states/\(state.id)/usr/.conary-state", encoding: .utf8), "\(state.id)\n",
+                           "\(label): the tree of archived state \(state.id)")
+        }
+        XCTAssertTrue(try root.trees.statesOnDisk().isSubset(of: Set(states.filter { $0.status != .pruned }.map(\.id))),
+                      "\(label): every tree on disk belongs to a kept state")
+    }
+
+    private func readMarker() -> Int64? {
+        (try? String(contentsOfFile: rootPath + "/usr/.conary-state", encoding: .utf8)).flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+}
