@@ -137,7 +137,7 @@ extension ConaryRoot {
     public func planRemove(_ names: [String], allowBreaking: Bool = false) throws -> Plan {
         try transaction.requireAgreement()
         guard !names.isEmpty else { throw ConaryError.missingOperand("Name at least one trove to remove.") }
-        let before = try activeMembers()
+        let before = try installedTroves()
         var members = before
         let pinned = try pinnedNames()
         var seen = Set<String>()
@@ -195,11 +195,6 @@ extension ConaryRoot {
         return try context.plan(kind: .autoremove, outcome: Resolver.Outcome(installed: keep, requiredBy: [:]), explicit: [], root: self)
     }
 
-    private func activeMembers() throws -> [Trove] {
-        guard let active = try activeState() else { return [] }
-        return try database.read { try $0.members(ofState: active.id) }
-    }
-
     func bytes(of troves: [Trove]) throws -> Int64 {
         try database.read { try $0.fileBytes(of: troves) }
     }
@@ -215,7 +210,7 @@ extension ConaryRoot {
     @discardableResult
     public func pinTrove(_ name: String, _ pinned: Bool) throws -> Bool {
         try TroveName.check(name)
-        let installed = try activeMembers().contains { $0.name == name }
+        let installed = try installedTroves().contains { $0.name == name }
         let wasPinned = try pinnedNames().contains(name)
         if pinned, !installed { throw ConaryError.troveNotInstalled(name) }
         if !pinned, !wasPinned, !installed { throw ConaryError.notPinned(name) }

@@ -73,15 +73,17 @@ public enum FileCopy {
     }
 
     private static func copyThroughBuffer(from source: Int32, to output: Int32, length: Int64, path: String) throws {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
+        let buffer = ReadBuffer()
         var remaining = length
-        while remaining > 0 {
-            let count = Glibc.read(source, buffer.baseAddress!, Int(min(remaining, Int64(buffer.count))))
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { throw SystemError(operation: "Copying", path: path, errno: count < 0 ? errno : EIO) }
-            try write(output, UnsafeRawBufferPointer(rebasing: buffer[0..<count]), path: path)
-            remaining -= Int64(count)
+        try withExtendedLifetime(buffer) {
+            let chunk = buffer.pointer
+            while remaining > 0 {
+                let count = Glibc.read(source, chunk.baseAddress!, Int(min(remaining, Int64(chunk.count))))
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { throw SystemError(operation: "Copying", path: path, errno: count < 0 ? errno : EIO) }
+                try write(output, UnsafeRawBufferPointer(rebasing: chunk[0..<count]), path: path)
+                remaining -= Int64(count)
+            }
         }
     }
 }
