@@ -30,6 +30,12 @@ public final class StateDatabase: @unchecked Sendable {
         }
     }
 
+    /// Closes the connection; SQLite folds the write-ahead log into the database file and
+    /// removes it, so the file alone holds everything.
+    public func close() throws {
+        try queue.close()
+    }
+
     /// Runs `body` in a read transaction.
     public func read<T>(_ body: (DatabaseSession) throws -> T) throws -> T {
         try queue.read { try body(DatabaseSession(db: $0)) }

@@ -68,7 +68,8 @@ public struct Blitter {
         }
     }
 
-    private func place(_ index: Int32, in dirFD: Int32) throws -> Stats {
+    /// Creates node `index` (a whole subtree for a directory) under its name in `dirFD`.
+    func place(_ index: Int32, in dirFD: Int32) throws -> Stats {
         let node = tree.nodes[Int(index)]
         var stats = Stats()
         switch node.kind {

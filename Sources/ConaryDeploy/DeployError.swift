@@ -17,6 +17,10 @@ public enum DeployError: Error, CustomStringConvertible, Equatable {
     case databaseMissing(root: String)
     /// Staging holds a real state's tree that recovery could not archive yet.
     case stagingOccupied(state: Int64)
+    /// A state's tree failed the fast check: the first problem and how many there are.
+    case damagedTree(state: Int64, first: String, count: Int)
+    /// A tree's manifest cannot be read (damaged, or written by a newer Conary).
+    case unreadableManifest(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -41,10 +45,15 @@ public enum DeployError: Error, CustomStringConvertible, Equatable {
             return sentence
         case let .databaseMissing(root):
             return "\(root) has state trees but no conary/conary.db; Conary will not start a fresh database that forgets them. "
-                + "Restore the database."
+                + "Restore the database, or rebuild it from the trees with conary db rebuild."
         case let .stagingOccupied(state):
             return "conary/staging still holds the tree of state \(state), which could not be archived; "
                 + "fix what stops it (the previous command said what) and run conary again."
+        case let .damagedTree(state, first, count):
+            let more = count > 1 ? ", and \(count - 1) more problem\(count == 2 ? "" : "s")" : ""
+            return "State \(state) cannot be activated: its tree is damaged (\(first)\(more)); conary fsck --repair restores what it can."
+        case let .unreadableManifest(path, reason):
+            return "The state manifest \(path) cannot be read: \(reason)."
         }
     }
 }

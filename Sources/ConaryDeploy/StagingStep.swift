@@ -30,6 +30,18 @@ public struct StagingArea {
     public var usrPath: String { trees.conaryPath + "/" + StateTrees.stagingUsr }
 }
 
+/// Writes the state's manifest (everything its database records say) into the staged tree.
+/// The transaction runs it last, after every step that adds to those records.
+struct ManifestStep: StagingStep {
+    let name = "manifest"
+
+    func stage(_ staging: StagingArea) throws {
+        let usr = try Descriptor.directory(StateTrees.stagingUsr, relativeTo: staging.trees.conary.fd)
+        let manifest = try staging.database.read { try $0.manifest(ofState: staging.state.id) }
+        try staging.trees.writeManifest(manifest, into: usr)
+    }
+}
+
 /// Writes the state's /usr into staging with hardlinks from the store, marks it with the
 /// state number and syncs the filesystem. The transaction runs it first, always.
 final class BlitStep: StagingStep {

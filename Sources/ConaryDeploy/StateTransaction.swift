@@ -71,7 +71,8 @@ public final class StateTransaction {
     /// Builds and deploys a new state. Conflicts were found when the tree was built; the
     /// checks here refuse a root the swap cannot work on, before anything is recorded.
     /// The blit is always the first staging step (it writes the tree and the state marker
-    /// the swap and recovery rely on); `steps` run after it, in order.
+    /// the swap and recovery rely on); `steps` run after it, in order, and the manifest
+    /// last, as it records what they added.
     public func deploy(_ new: NewState, steps: [StagingStep], layout: RootLayout) throws -> Outcome {
         let live = try preflight(layout: layout)
         // A number is never used twice: not the database's, not one a tree on disk carries.
@@ -99,7 +100,7 @@ public final class StateTransaction {
         let blit = BlitStep()
         do {
             try trees.freshStaging()
-            for step in [blit] + steps {
+            for step in [blit] + steps + [ManifestStep()] {
                 let (_, seconds) = try measure { try step.stage(staging) }
                 stepSeconds.append((step.name, seconds))
             }
@@ -162,8 +163,10 @@ public final class StateTransaction {
     }
 
     /// Makes the archived state `id` live by exchanging trees: no blit, no staging steps.
+    /// With `expected` (the tree its records describe), a tree that fails the fast check is
+    /// refused; a state that booted and runs well is adopted without it.
     @discardableResult
-    public func activate(_ id: Int64, kind: ChangesetKind, command: String) throws -> SystemState {
+    public func activate(_ id: Int64, kind: ChangesetKind, command: String, expected: ArenaTree?) throws -> SystemState {
         try requireAgreement()
         let (target, current) = try database.read { (try $0.stateIfRecorded(id), try $0.activeState()) }
         guard let target else { throw DatabaseError.stateNotFound(id) }
@@ -172,6 +175,7 @@ public final class StateTransaction {
         guard try trees.marker(of: StateTrees.archived(id), relativeTo: trees.conary.fd) == id else {
             throw DeployError.stateUnavailable(id, reason: "its tree is missing from \(StateTrees.archived(id))")
         }
+        if let expected { try requireIntactArchive(id, expected: expected) }
         try trees.requireSwappableUsr()
         guard let live = try trees.liveState() else {
             throw DeployError.stateUnavailable(id, reason: "\(trees.rootPath)/usr is missing, so there is nothing to exchange it with")
@@ -189,6 +193,16 @@ public final class StateTransaction {
         var activated = target
         activated.status = .active
         return activated
+    }
+
+    /// Refuses the archived tree of state `id` if it fails the fast check against `expected`:
+    /// a tree that lost files must not go live.
+    public func requireIntactArchive(_ id: Int64, expected: ArenaTree) throws {
+        guard trees.hasArchive(id) else {
+            throw DeployError.stateUnavailable(id, reason: "its tree is missing from \(StateTrees.archived(id))")
+        }
+        let problems = try trees.problems(at: .archived(folder: id), check: TreeCheck(tree: expected, depth: .fast))
+        if let first = problems.first { throw DeployError.damagedTree(state: id, first: first.description, count: problems.count) }
     }
 
     /// Only an archived state has a tree to switch to.

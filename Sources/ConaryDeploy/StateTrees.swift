@@ -1,5 +1,7 @@
 import ConaryModel
+import ConaryStore
 import ConarySupport
+import ConaryVFS
 import CLinux
 import Foundation
 
@@ -87,6 +89,72 @@ public final class StateTrees {
         max(try statesOnDisk().max() ?? 0, try archivedStates().max() ?? 0)
     }
 
+    /// Where a tree sits on disk.
+    public enum Location: Equatable, Sendable, CustomStringConvertible {
+        case live
+        case archived(folder: Int64)
+        case staging
+
+        public var description: String {
+            switch self {
+            case .live: return "usr"
+            case let .archived(folder): return "conary/\(StateTrees.archived(folder))"
+            case .staging: return "conary/\(StateTrees.stagingUsr)"
+            }
+        }
+    }
+
+    /// A directory and path (relative to it) for a tree's location.
+    func directory(of location: Location) -> (fd: Int32, path: String) {
+        switch location {
+        case .live: return (root.fd, "usr")
+        case let .archived(folder): return (conary.fd, StateTrees.archived(folder))
+        case .staging: return (conary.fd, StateTrees.stagingUsr)
+        }
+    }
+
+    /// Every state tree on disk (live, archived, in staging) with the state its marker names.
+    public func treesOnDisk() throws -> [(location: Location, state: Int64?)] {
+        var found: [(Location, Int64?)] = []
+        if FileSystem.exists("usr", relativeTo: root.fd) { found.append((.live, try marker(of: "usr", relativeTo: root.fd))) }
+        for folder in try archivedStates() where hasArchive(folder) {
+            found.append((.archived(folder: folder), try marker(of: StateTrees.archived(folder), relativeTo: conary.fd)))
+        }
+        if FileSystem.exists(StateTrees.stagingUsr, relativeTo: conary.fd) {
+            found.append((.staging, try marker(of: StateTrees.stagingUsr, relativeTo: conary.fd)))
+        }
+        return found
+    }
+
+    public func openTree(at location: Location) throws -> Descriptor {
+        let (fd, path) = directory(of: location)
+        return try Descriptor.directory(path, relativeTo: fd)
+    }
+
+    /// What `check` finds wrong with the tree at `location`.
+    public func problems(at location: Location, check: TreeCheck) throws -> [TreeProblem] {
+        let usr = try openTree(at: location)
+        return try withExtendedLifetime(usr) { try check.problems(in: usr.fd) }
+    }
+
+    /// Repairs what a check found wrong with the tree at `location` (see `TreeRepair`) from
+    /// the store's objects; returns the problems that remain.
+    public func repair(_ problems: [TreeProblem], at location: Location, tree: ArenaTree, store: ObjectStore) throws -> [TreeProblem] {
+        try TreeRepair(tree: tree, store: store, trees: self).repair(problems, at: location)
+    }
+
+    /// Writes the manifest of the tree at `location` again (from the database's records).
+    public func rewriteManifest(_ manifest: StateManifest, at location: Location) throws {
+        let (fd, path) = directory(of: location)
+        try writeManifest(manifest, into: try Descriptor.directory(path, relativeTo: fd))
+    }
+
+    /// The manifest of the tree at `location`; nil when the tree has none.
+    public func manifest(at location: Location) throws -> StateManifest? {
+        let (fd, path) = directory(of: location)
+        return try manifest(of: path, relativeTo: fd)
+    }
+
     func hasArchive(_ id: Int64) -> Bool {
         FileSystem.exists(StateTrees.archived(id), relativeTo: conary.fd)
     }
@@ -101,6 +169,32 @@ public final class StateTrees {
     func writeMarker(_ id: Int64, into usr: Descriptor) throws {
         try FileSystem.writeAtomically("\(id)\n", to: RootLayout.stateMarker, relativeTo: usr.fd, mode: 0o444)
     }
+
+    /// Writes the state's manifest into its tree, durably (the tree's directory is synced).
+    func writeManifest(_ manifest: StateManifest, into usr: Descriptor) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        try FileSystem.writeAtomically(Array(try encoder.encode(manifest)), to: RootLayout.stateManifest, relativeTo: usr.fd, mode: 0o444)
+        try usr.sync()
+    }
+
+    /// The manifest in the tree `usr` (relative to `fd`); nil for a tree that has none (built
+    /// by a Conary before manifests).
+    func manifest(of usr: String, relativeTo fd: Int32) throws -> StateManifest? {
+        let path = "\(usr)/\(RootLayout.stateManifest)"
+        guard let bytes = try FileSystem.readFile(path, relativeTo: fd, limit: Self.manifestLimit) else { return nil }
+        let manifest: StateManifest
+        do { manifest = try JSONDecoder().decode(StateManifest.self, from: Data(bytes)) } catch {
+            throw DeployError.unreadableManifest(path: path, reason: "it is not a state manifest (\(error))")
+        }
+        guard manifest.format == StateManifest.currentFormat else {
+            throw DeployError.unreadableManifest(path: path, reason: "format \(manifest.format) is not one this Conary reads")
+        }
+        return manifest
+    }
+
+    /// Far above any real system's manifest (a 20,000-file state's is a few MiB).
+    static let manifestLimit = 1 << 30
 
     /// Creates the merged-/usr symlinks in the root (bin → usr/bin, …) where they are missing.
     func ensureRootLinks(_ layout: RootLayout) throws {

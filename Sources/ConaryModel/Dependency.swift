@@ -1,8 +1,8 @@
 import Foundation
 
 /// A typed relation of a package: what it needs, offers or clashes with.
-public struct Dependency: Equatable, Sendable {
-    public enum Relation: String, Sendable {
+public struct Dependency: Codable, Equatable, Sendable {
+    public enum Relation: String, Codable, Sendable {
         case requires, preRequires = "pre-requires", recommends, provides, conflicts, breaks, replaces, obsoletes
     }
 

@@ -4,7 +4,7 @@ public enum FileKind: String, Codable, Sendable {
 }
 
 /// How a package treats one of its files.
-public struct FileFlags: OptionSet, Equatable, Sendable {
+public struct FileFlags: OptionSet, Codable, Equatable, Sendable {
     public let rawValue: Int
     public init(rawValue: Int) { self.rawValue = rawValue }
 
@@ -21,7 +21,7 @@ public struct FileFlags: OptionSet, Equatable, Sendable {
 }
 
 /// One path of a trove as recorded in the database.
-public struct FileEntry: Equatable, Sendable {
+public struct FileEntry: Codable, Equatable, Sendable {
     public var path: String
     public var kind: FileKind
     public var objectID: String?

@@ -70,4 +70,9 @@ public struct RootLayout: Sendable {
 
     /// The file inside every state's /usr that names the state, so the number swaps with the tree.
     public static let stateMarker = ".conary-state"
+    /// The file beside the marker that describes the state in full (`StateManifest`), so the
+    /// database can be rebuilt from the trees on disk.
+    public static let stateManifest = ".conary-manifest"
+    /// Conary's own files in every state's /usr, which no trove may ship.
+    public static let stateFiles: Set<String> = [stateMarker, stateManifest]
 }

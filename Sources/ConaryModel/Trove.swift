@@ -67,7 +67,7 @@ public struct Trove: Codable, Equatable, Sendable {
 }
 
 /// A maintainer script, stored as shipped; Conary does not run it yet.
-public struct Scriptlet: Equatable, Sendable {
+public struct Scriptlet: Codable, Equatable, Sendable {
     public var name: String
     public var interpreter: String?
     public var body: String

@@ -4,12 +4,15 @@ import Foundation
 
 /// Switching between existing states: a tree exchange through the state transaction, no blit.
 extension ConaryRoot {
-    /// Makes archived state `id` live.
+    /// Makes archived state `id` live, once its tree passes the fast check (`checked: false`
+    /// for a state the system booted and runs well: refusing it would leave the boot split
+    /// from the live state).
     @discardableResult
-    public func activate(_ id: Int64, kind: ChangesetKind = .activate, command: String) throws -> SystemState {
-        _ = try database.read { try $0.state(id) }
+    public func activate(_ id: Int64, kind: ChangesetKind = .activate, command: String, checked: Bool = true) throws -> SystemState {
+        let state = try database.read { try $0.state(id) }
         _ = try requireActiveState()
-        let activated = try transaction.activate(id, kind: kind, command: command)
+        let expected = checked && state.status == .archived ? try tree(ofState: id) : nil
+        let activated = try transaction.activate(id, kind: kind, command: command, expected: expected)
         synchronizeBootEntriesAfterChange()
         return activated
     }

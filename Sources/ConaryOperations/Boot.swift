@@ -79,7 +79,7 @@ extension ConaryRoot {
         try finishNextBootActivation(booted: state)
         if let live = try activeState()?.id, live != state, try loader.hasUsedUpTries(live),
            try database.read({ try $0.state(state) }).status == .archived {
-            try activate(state, command: "conary boot mark-good")
+            try activate(state, command: "conary boot mark-good", checked: false)
             log("State \(live) used up its boot tries; state \(state) booted well and is now the live state.")
         }
         try synchronizeBootEntries()

@@ -31,6 +31,8 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
     /// A downloaded package file is not what its index promised.
     case downloadMismatch(file: String, repository: String, what: String)
     case downloadHoldsOther(file: String, repository: String, holds: String, listed: String)
+    /// The trees on disk cannot rebuild the database: the sentence says why.
+    case cannotRebuild(String)
 
     public var description: String {
         switch self {
@@ -77,6 +79,8 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
             return "\(file) in repository \(repository) does not match its index (\(what)); run conary repo sync if the repository changed."
         case let .downloadHoldsOther(file, repository, holds, listed):
             return "\(file) in repository \(repository) holds \(holds), not the \(listed) its index lists; run conary repo sync."
+        case let .cannotRebuild(sentence):
+            return sentence
         }
     }
 }

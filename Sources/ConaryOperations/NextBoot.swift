@@ -8,6 +8,7 @@ import Foundation
 extension ConaryRoot {
     public func activateAtNextBoot(_ id: Int64) throws {
         try StateTransaction.requireArchived(try database.read { try $0.state(id) })
+        try transaction.requireIntactArchive(id, expected: try tree(ofState: id))
         try setDefaultBootState(id)
         try setSetting("next-boot", to: String(id))
     }
@@ -21,7 +22,7 @@ extension ConaryRoot {
     func finishNextBootActivation(booted: Int64) throws {
         guard let pending = try pendingNextBoot() else { return }
         if pending == booted, try database.read({ try $0.state(booted) }).status == .archived {
-            try activate(booted, command: "conary boot mark-good")
+            try activate(booted, command: "conary boot mark-good", checked: false)
             log("State \(booted) booted well and is now the live state.")
         } else if pending != booted {
             log("State \(pending) was to become live at this boot, but state \(booted) booted; the switch is dropped.")

@@ -56,6 +56,39 @@ public final class ObjectStore: @unchecked Sendable {
         return ids
     }
 
+    /// The object id of the file open at `fd` as it is now: its content hashed with its mode,
+    /// owner and extended attributes. A file in the store or a tree that is intact has the id
+    /// it is recorded under.
+    package static func objectID(of fd: Int32, path: String, buffer: ReadBuffer) throws -> String {
+        let st = try Descriptor.stat(fd, path: path)
+        let (sha256, _) = try Hashing.stream(from: fd, path: path, buffer: buffer.pointer)
+        let xattrs = try ExtendedAttributes.read(fd: fd, path: path)
+        let metadata = ObjectMetadata(packageMode: UInt32(st.st_mode) & 0o7777, uid: st.st_uid, gid: st.st_gid, xattrs: xattrs)
+        return metadata.objectID(contentSHA256: sha256)
+    }
+
+    /// Moves a damaged object out of the store into `folder` (on the store's filesystem), so
+    /// that it is never linked again and an import or repair can put a good copy in its place.
+    /// The file keeps its inode: trees that still link it are re-linked by the repair.
+    package func quarantine(_ id: String, into folder: Descriptor) throws {
+        let name = "\(id).\(UUID().uuidString.prefix(8))"
+        try sys("Quarantining object", id, renameat(directory.fd, ObjectStore.relativePath(id), folder.fd, name))
+        try folder.sync()
+        try Descriptor.directory(String(id.prefix(2)), relativeTo: directory.fd).sync()
+    }
+
+    /// Puts object `id` back from a file that was proven to hold exactly it (a tree's link to
+    /// it, re-hashed): one more hardlink to the same inode, no copy.
+    package func adopt(_ id: String, from name: String, relativeTo fd: Int32) throws {
+        try sys("Restoring object", id, linkat(fd, name, directory.fd, ObjectStore.relativePath(id), 0))
+        try Descriptor.directory(String(id.prefix(2)), relativeTo: directory.fd).sync()
+    }
+
+    /// The inode of object `id`, nil when the store lacks it.
+    package func identity(of id: String) -> stat? {
+        FileSystem.lstat(ObjectStore.relativePath(id), relativeTo: directory.fd)
+    }
+
     /// Removes object `id`; returns the bytes it took (0 if it was gone already).
     @discardableResult
     public func remove(_ id: String) throws -> Int64 {

@@ -14,7 +14,7 @@ public enum FaultInjection {
         "changeset.recorded", "blit.midway", "blit.done", "initramfs.recorded", "swap.before", "swap.exchanged",
         "swap.archived", "changeset.applied",
         "activate.recorded", "activate.exchanged", "activate.archived",
-        "prune.recorded", "prune.deleting", "gc.recorded", "gc.deleting",
+        "prune.recorded", "prune.deleting", "gc.recorded", "gc.deleting", "rebuild.staged", "rebuild.exchanged",
     ]
 
     public static func point(_ step: String) {

@@ -126,10 +126,37 @@ package enum FileSystem {
         return String(decoding: buffer[0..<Int(count)], as: UTF8.self)
     }
 
+    /// Reads a whole file of at most `limit` bytes; nil if it does not exist.
+    package static func readFile(_ path: String, relativeTo directory: Int32 = AT_FDCWD, limit: Int) throws -> [UInt8]? {
+        let fd = openat(directory, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        if fd == -1 {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw SystemError(operation: "Opening", path: path, errno: errno)
+        }
+        defer { close(fd) }
+        var st = Glibc.stat()
+        try sys("Reading the status of", path, fstat(fd, &st))
+        guard st.st_size <= limit else { throw SystemError(operation: "Reading", path: path, errno: EFBIG) }
+        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+        var done = 0
+        while done < bytes.count {
+            let count = try bytes.withUnsafeMutableBytes { buffer in
+                try sys("Reading", path, Int32(truncatingIfNeeded: read(fd, buffer.baseAddress! + done, buffer.count - done)))
+            }
+            if count == 0 { break }
+            done += Int(count)
+        }
+        return Array(bytes[0..<done])
+    }
+
     /// Writes a small file durably: temp file, fsync, rename over `path`.
     package static func writeAtomically(_ text: String, to path: String, relativeTo directory: Int32, mode: mode_t = 0o644) throws {
+        try writeAtomically(Array(text.utf8), to: path, relativeTo: directory, mode: mode)
+    }
+
+    package static func writeAtomically(_ bytes: [UInt8], to path: String, relativeTo directory: Int32, mode: mode_t = 0o644) throws {
         try replaceAtomically(path, relativeTo: directory, mode: mode) { file, temp in
-            try Array(text.utf8).withUnsafeBytes { try FileCopy.write(file, $0, path: temp) }
+            try bytes.withUnsafeBytes { try FileCopy.write(file, $0, path: temp) }
         }
     }
 
@@ -149,6 +176,11 @@ package enum FileSystem {
             unlinkat(directory, temp, 0)
             throw error
         }
+    }
+
+    /// Swaps the files `a` and `b` of one directory in one step (renameat2 RENAME_EXCHANGE).
+    package static func exchange(_ a: String, _ b: String, in directory: Int32) throws {
+        try sys("Exchanging", "\(a) and \(b)", conary_renameat2(directory, a, directory, b, CONARY_RENAME_EXCHANGE))
     }
 
     /// Removes a file or a whole directory tree without following symlinks. Missing paths are fine.

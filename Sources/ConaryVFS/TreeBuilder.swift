@@ -64,8 +64,10 @@ public enum TreeBuilder {
         if let usr, tree.nodes[Int(usr)].kind != .directory {
             throw TreeError.reservedPath(trove: tree.ownerName(of: usr), path: "/usr")
         }
-        if let marker = tree.lookup("/usr/" + RootLayout.stateMarker) {
-            throw TreeError.reservedPath(trove: tree.ownerName(of: marker), path: tree.path(of: marker))
+        for name in RootLayout.stateFiles.sorted() {
+            if let reserved = tree.lookup("/usr/" + name) {
+                throw TreeError.reservedPath(trove: tree.ownerName(of: reserved), path: tree.path(of: reserved))
+            }
         }
         let rootLinkNames = Set(layout.rootLinks.map { String($0.path.dropFirst()) })
         for (name, child) in tree.nodes[Int(ArenaTree.root)].children where name != "usr" {

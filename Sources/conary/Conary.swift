@@ -35,7 +35,7 @@ struct Conary: ParsableCommand {
             version: versionOffered ? "conary \(version)" : "",
             subcommands: [Commit.self, Import.self, Install.self, Remove.self, Update.self, Autoremove.self, PinTrove.self, UnpinTrove.self,
                           Rollback.self, StateCommand.self,
-                          History.self, Verify.self, GarbageCollect.self, Query.self, ListComponents.self,
+                          History.self, Verify.self, Fsck.self, DatabaseCommand.self, GarbageCollect.self, Query.self, ListComponents.self,
                           WhatProvides.self, ReverseDependencies.self, WhatBreaks.self, CCSCommand.self,
                           RepoCommand.self, Search.self, BootCommand.self])
     }

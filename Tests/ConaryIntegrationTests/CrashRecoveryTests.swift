@@ -50,6 +50,7 @@ final class CrashRecoveryTests: XCTestCase {
         })
         let prune = Scenario(arguments: ["state", "prune", "--keep", "0"], expectedLive: 3)
         let gc = Scenario(arguments: ["gc"], expectedLive: 3, prepare: { _ = try $0.prune(keep: 0) })
+        let rebuild = Scenario(arguments: ["db", "rebuild"], expectedLive: 3)
         return [
             "import.objects-written": importNew, "import.objects-placed": importNew, "import.recorded": importNew,
             "changeset.recorded": install(3), "blit.midway": install(3), "blit.done": install(3), "initramfs.recorded": kernel,
@@ -57,6 +58,7 @@ final class CrashRecoveryTests: XCTestCase {
             "swap.exchanged": install(4), "swap.archived": install(4), "changeset.applied": install(4),
             "activate.recorded": rollback(3), "activate.exchanged": rollback(2), "activate.archived": rollback(2),
             "prune.recorded": prune, "prune.deleting": prune, "gc.recorded": gc, "gc.deleting": gc,
+            "rebuild.staged": rebuild, "rebuild.exchanged": rebuild,
         ]
     }()
 
@@ -99,6 +101,8 @@ final class CrashRecoveryTests: XCTestCase {
         XCTAssertEqual(liveMarker(rootPath), expectedLive, "\(step): live /usr")
         XCTAssertEqual(try root.activeState()?.id, expectedLive, "\(step): database active state")
         XCTAssertEqual(try root.verify(), [], "\(step): verify")
+        let fsck = try root.fsck(depth: .full, repair: false)
+        XCTAssertEqual(fsck.problemCount, 0, "\(step): fsck: \(fsck.objectFaults) \(fsck.trees.filter { !$0.problems.isEmpty || $0.manifestProblem != nil })")
         XCTAssertFalse(FileManager.default.fileExists(atPath: rootPath + "/conary/staging"), "\(step): staging left")
         XCTAssertEqual(try root.changesets().filter { $0.status == .pending }.count, 0, "\(step): pending changesets")
         for summary in try root.states() {

@@ -1,0 +1,135 @@
+import ConaryModel
+import ConaryStore
+import ConarySupport
+import ConaryVFS
+import Foundation
+
+/// One way a tree on disk differs from the tree its state's records describe.
+public struct TreeProblem: Equatable, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case missing, modified, unexpected, wrongState = "wrong-state"
+    }
+    public let kind: Kind
+    /// Absolute, as the path is seen when the tree is live: /usr/bin/foo.
+    public let path: String
+    public let detail: String
+
+    public init(kind: Kind, path: String, detail: String) {
+        self.kind = kind
+        self.path = path
+        self.detail = detail
+    }
+
+    public var description: String { "\(kind.rawValue): \(path)\(detail.isEmpty ? "" : " (\(detail))")" }
+}
+
+/// Which file a descriptor reaches: the same inode is the same content.
+public struct FileIdentity: Hashable, Sendable {
+    let device: UInt
+    let inode: UInt
+
+    public init(_ st: stat) {
+        device = UInt(st.st_dev)
+        inode = UInt(st.st_ino)
+    }
+}
+
+/// Compares a state tree on disk (its /usr) with the tree built from its records.
+/// *fast* compares structure: every path, its type, mode, owner, size and symlink target,
+/// and finds what no record names. *full* also re-hashes every regular file (content, mode,
+/// owner and xattrs make up its object id), except files that are the very inode of an
+/// object already proven good (`verified`): a tree's files are links into the store.
+public struct TreeCheck {
+    public enum Depth: Sendable { case fast, full }
+
+    let tree: ArenaTree
+    let depth: Depth
+    let verified: Set<FileIdentity>
+
+    public init(tree: ArenaTree, depth: Depth, verified: Set<FileIdentity> = []) {
+        self.tree = tree
+        self.depth = depth
+        self.verified = verified
+    }
+
+    /// The problems of the tree open at `usr`, sorted by path.
+    public func problems(in usr: Int32) throws -> [TreeProblem] {
+        var problems: [TreeProblem] = []
+        var expected = RootLayout.stateFiles
+        var regular: [(path: String, node: ArenaTree.Node)] = []
+        if let usrNode = tree.lookup("/usr") {
+            var missingDirectory: String?
+            try tree.walk(from: usrNode) { path, node in
+                expected.insert(path)
+                // What is below a missing directory is missing too; the directory says it.
+                if let missingDirectory, path.hasPrefix(missingDirectory + "/") { return }
+                if let problem = try compareMetadata(path, node, in: usr) {
+                    if problem.kind == .missing, case .directory = node.kind { missingDirectory = path }
+                    problems.append(problem)
+                } else if case .regular = node.kind, depth == .full {
+                    regular.append((path, node))
+                }
+            }
+        }
+        problems += try compareContents(regular, in: usr)
+        try findUnexpected(in: usr, prefix: "", expected: expected, into: &problems)
+        return problems.sorted { $0.path < $1.path }
+    }
+
+    private func compareMetadata(_ path: String, _ node: ArenaTree.Node, in usr: Int32) throws -> TreeProblem? {
+        let shown = "/usr/" + path
+        guard let st = FileSystem.lstat(path, relativeTo: usr) else { return TreeProblem(kind: .missing, path: shown, detail: "") }
+        let kindMatches: Bool
+        switch node.kind {
+        case .directory: kindMatches = FileSystem.isDirectory(st)
+        case .regular: kindMatches = FileSystem.isRegular(st)
+        case .symlink: kindMatches = FileSystem.isSymlink(st)
+        }
+        guard kindMatches else { return TreeProblem(kind: .modified, path: shown, detail: "file type changed") }
+        if case let .symlink(target) = node.kind {
+            let actual = try FileSystem.readLink(path, relativeTo: usr)
+            return actual == target ? nil : TreeProblem(kind: .modified, path: shown, detail: "points to \(actual), expected \(target)")
+        }
+        let mode = UInt32(st.st_mode) & 0o7777
+        if mode != node.mode {
+            return TreeProblem(kind: .modified, path: shown, detail: "mode \(String(mode, radix: 8)), expected \(String(node.mode, radix: 8))")
+        }
+        if st.st_uid != node.uid || st.st_gid != node.gid {
+            return TreeProblem(kind: .modified, path: shown, detail: "owner \(st.st_uid):\(st.st_gid), expected \(node.uid):\(node.gid)")
+        }
+        if case let .regular(_, size) = node.kind, Int64(st.st_size) != size {
+            return TreeProblem(kind: .modified, path: shown, detail: "size \(st.st_size), expected \(size)")
+        }
+        return nil
+    }
+
+    private func compareContents(_ files: [(path: String, node: ArenaTree.Node)], in usr: Int32) throws -> [TreeProblem] {
+        var mismatched = [Bool](repeating: false, count: files.count)
+        try mismatched.withUnsafeMutableBufferPointer { flags in
+            try Parallel.forEach(files.count, makeContext: { ReadBuffer() }) { index, buffer in
+                let (path, node) = files[index]
+                guard case let .regular(objectID, _) = node.kind else { return }
+                let file = try Descriptor.open(path, relativeTo: usr, flags: O_RDONLY | O_NOFOLLOW)
+                if verified.contains(FileIdentity(try file.stat())) { return }
+                flags[index] = try ObjectStore.objectID(of: file.fd, path: "/usr/" + path, buffer: buffer) != objectID
+            }
+        }
+        return files.indices.filter { mismatched[$0] }.map {
+            TreeProblem(kind: .modified, path: "/usr/" + files[$0].path, detail: "content or extended attributes changed")
+        }
+    }
+
+    private func findUnexpected(in fd: Int32, prefix: String, expected: Set<String>, into problems: inout [TreeProblem]) throws {
+        for name in try FileSystem.listDirectory(fd) {
+            let path = prefix.isEmpty ? name : prefix + "/" + name
+            guard expected.contains(path) else {
+                problems.append(TreeProblem(kind: .unexpected, path: "/usr/" + path, detail: ""))
+                continue
+            }
+            if let st = FileSystem.lstat(name, relativeTo: fd), FileSystem.isDirectory(st) {
+                let child = try Descriptor.directory(name, relativeTo: fd)
+                try findUnexpected(in: child.fd, prefix: path, expected: expected, into: &problems)
+            }
+        }
+    }
+}

@@ -1,0 +1,234 @@
+import ConaryDatabase
+import ConaryDeploy
+import ConaryModel
+import ConaryStore
+import ConarySupport
+import ConaryVFS
+import Foundation
+
+/// `conary fsck`: every object of the store against its id, and every kept state's tree
+/// against its records and its manifest. *fast* looks at structure and sizes (and an
+/// object's mtime, which a write through one of its links moves from 0); *full* re-hashes
+/// every object once, and every tree file that is not a link to a proven object.
+/// `--repair` quarantines damaged objects, brings good copies back (from a tree that still
+/// holds one, or by re-importing the package file the object came from), re-links trees
+/// from good objects and rewrites missing manifests; then it checks again and reports what
+/// is left.
+extension ConaryRoot {
+    public struct ObjectFault: Sendable, CustomStringConvertible {
+        public let id: String
+        /// The store has no file for it (as opposed to a damaged one).
+        public let isMissing: Bool
+        public let detail: String
+        public var description: String { "object \(id): \(detail)" }
+    }
+
+    public struct TreeReport: Sendable {
+        public let state: Int64
+        /// Where the tree is: usr, conary/states/N/usr.
+        public let location: String
+        public let problems: [TreeProblem]
+        /// What is wrong with the tree's manifest, if anything.
+        public let manifestProblem: String?
+    }
+
+    public struct FsckReport: Sendable {
+        public let objectsChecked: Int
+        public let objectFaults: [ObjectFault]
+        /// Objects in the store no record uses (garbage `gc` removes, not damage).
+        public let unusedObjects: Int
+        public let trees: [TreeReport]
+        /// What a repair did, and what it could not do.
+        public internal(set) var repairs: [String] = []
+
+        public var problemCount: Int {
+            objectFaults.count + trees.reduce(0) { $0 + $1.problems.count + ($1.manifestProblem == nil ? 0 : 1) }
+        }
+    }
+
+    public func fsck(depth: TreeCheck.Depth, repair: Bool) throws -> FsckReport {
+        let found = try examine(depth)
+        guard repair, found.problemCount > 0 else { return found }
+        try transaction.requireAgreement()
+        var repairs = try repairObjects(found.objectFaults)
+        repairs += try repairTrees(found, faulted: Set(found.objectFaults.map(\.id)))
+        var after = try examine(depth)
+        after.repairs = repairs
+        return after
+    }
+
+    // MARK: Checking
+
+    private func examine(_ depth: TreeCheck.Depth) throws -> FsckReport {
+        let records = try database.read { try $0.objectSizes() }
+        var results = [(fault: String?, identity: FileIdentity?)](repeating: (nil, nil), count: records.count)
+        try results.withUnsafeMutableBufferPointer { slots in
+            try Parallel.forEach(records.count, makeContext: { ReadBuffer() }) { index, buffer in
+                slots[index] = try examineObject(records[index].id, size: records[index].size, depth: depth, buffer: buffer)
+            }
+        }
+        let faults = records.indices.compactMap { index in
+            results[index].fault.map { ObjectFault(id: records[index].id, isMissing: $0 == Self.missingObject, detail: $0) }
+        }
+        let verified = Set(results.compactMap(\.identity))
+        let known = Set(records.map(\.id))
+        let unused = try store.storedObjectIDs().filter { !known.contains($0) }.count
+
+        var reports: [TreeReport] = []
+        for (location, state, record) in try keptTrees() {
+            let problems = try trees.problems(at: location, check: TreeCheck(tree: try tree(ofState: state), depth: depth, verified: verified))
+            reports.append(TreeReport(state: state, location: location.description, problems: problems,
+                                      manifestProblem: try manifestProblem(at: location, of: record)))
+        }
+        return FsckReport(objectsChecked: records.count, objectFaults: faults, unusedObjects: unused, trees: reports)
+    }
+
+    /// What is wrong with object `id`, and, when a full check proved it good, its inode.
+    private func examineObject(_ id: String, size: Int64, depth: TreeCheck.Depth, buffer: ReadBuffer) throws -> (String?, FileIdentity?) {
+        guard let st = store.identity(of: id) else { return (Self.missingObject, nil) }
+        guard FileSystem.isRegular(st) else { return ("not a regular file", nil) }
+        if Int64(st.st_size) != size { return ("size \(st.st_size), expected \(size)", nil) }
+        if st.st_mtim.tv_sec != 0 || st.st_mtim.tv_nsec != 0 { return ("written to since it was stored (its mtime is no longer 0)", nil) }
+        guard depth == .full else { return (nil, nil) }
+        let file = try store.openObject(id)
+        let actual = try ObjectStore.objectID(of: file.fd, path: "conary/objects/" + ObjectStore.relativePath(id), buffer: buffer)
+        return actual == id ? (nil, FileIdentity(try file.stat())) : ("content or metadata no longer match its id", nil)
+    }
+
+    private static let missingObject = "missing from the store"
+
+    /// The trees on disk of states the database keeps (active or archived), with their records.
+    private func keptTrees() throws -> [(location: StateTrees.Location, state: Int64, record: SystemState)] {
+        let kept = Dictionary(uniqueKeysWithValues: try database.read { try $0.keptStates() }.map { ($0.id, $0) })
+        return try trees.treesOnDisk().compactMap { location, state in
+            guard let state, let record = kept[state] else { return nil }
+            return (location, state, record)
+        }
+    }
+
+    private func manifestProblem(at location: StateTrees.Location, of state: SystemState) throws -> String? {
+        let manifest: StateManifest?
+        do { manifest = try trees.manifest(at: location) } catch let error as DeployError { return error.description }
+        guard let manifest else { return "the tree has no manifest" }
+        let recorded = Set(try database.read { try $0.members(ofState: state.id) }.map { "\($0.spec)[\($0.flavor)]" })
+        let listed = Set(manifest.troves.map { "\($0.trove.spec)[\($0.trove.flavor)]" })
+        guard manifest.state.id == state.id, manifest.state.treeHash == state.treeHash, recorded == listed else {
+            return "the manifest does not describe what the database records for state \(state.id)"
+        }
+        return nil
+    }
+
+    // MARK: Repairing
+
+    /// Quarantines damaged objects and brings good copies of them and of missing ones back.
+    private func repairObjects(_ faults: [ObjectFault]) throws -> [String] {
+        guard !faults.isEmpty else { return [] }
+        var messages: [String] = []
+        let quarantinePath = conaryPath + "/quarantine"
+        try FileSystem.makeDirectory(quarantinePath, mode: 0o700)
+        let quarantine = try Descriptor.directory(quarantinePath)
+        let damaged = faults.filter { !$0.isMissing }
+        for fault in damaged { try store.quarantine(fault.id, into: quarantine) }
+        if !damaged.isEmpty { messages.append("Moved \(damaged.count) damaged object\(damaged.count == 1 ? "" : "s") to conary/quarantine.") }
+
+        var lost = Set(faults.map(\.id))
+        messages += try restoreFromTrees(&lost)
+        messages += try restoreFromPackages(&lost)
+        let users = try database.read { try $0.users(ofObjects: lost) }
+        for id in lost.sorted() {
+            let usedBy = users[id, default: []].prefix(3).map { "\($0.trove.spec) \($0.path)" }.joined(separator: ", ")
+            messages.append("Could not restore object \(id) (\(usedBy)): no tree holds a good copy and no package file it came from "
+                            + "is known; import the package again (conary import FILE) and run conary fsck --repair.")
+        }
+        return messages
+    }
+
+    /// A tree file that still holds an object exactly (its store link was deleted, say)
+    /// gives the object back: one more link to that inode.
+    private func restoreFromTrees(_ lost: inout Set<String>) throws -> [String] {
+        var messages: [String] = []
+        let buffer = ReadBuffer()
+        for (location, state, _) in try keptTrees() where !lost.isEmpty {
+            let tree = try tree(ofState: state)
+            guard let usrNode = tree.lookup("/usr") else { continue }
+            let usr = try trees.openTree(at: location)
+            try tree.walk(from: usrNode) { path, node in
+                guard case let .regular(id, _) = node.kind, lost.contains(id),
+                      let file = try? Descriptor.open(path, relativeTo: usr.fd, flags: O_RDONLY | O_NOFOLLOW),
+                      try ObjectStore.objectID(of: file.fd, path: "/usr/" + path, buffer: buffer) == id else { return }
+                try store.adopt(id, from: path, relativeTo: usr.fd)
+                lost.remove(id)
+                messages.append("Restored object \(id) from state \(state)'s /usr/\(path).")
+            }
+        }
+        return messages
+    }
+
+    /// Re-imports the packages the lost objects came from: a file a synced folder holds, or
+    /// a download a synced index lists with the same checksum. The import checks the file
+    /// against the package's recorded SHA-256 and puts back the objects the store lacks.
+    private func restoreFromPackages(_ lost: inout Set<String>) throws -> [String] {
+        guard !lost.isEmpty else { return [] }
+        var messages: [String] = []
+        let users = try database.read { try $0.users(ofObjects: lost) }
+        var packages: [Int64: Trove] = [:]
+        for user in users.values.joined() {
+            let package = try database.read { try $0.package(of: user.trove) }
+            packages[package.id!] = package
+        }
+        for package in packages.values.sorted(by: { $0.spec < $1.spec }) {
+            let (files, downloads) = try database.read { (try $0.packageFiles(of: package), try $0.downloads(of: package)) }
+            let file = files.first { FileSystem.exists($0) }
+            guard file != nil || !downloads.isEmpty else { continue }
+            do {
+                if let file {
+                    _ = try importPackages([file])
+                    messages.append("Re-imported \(package.spec) from \(file).")
+                } else {
+                    _ = try fetch([downloads[0]])
+                    messages.append("Re-imported \(package.spec) from repository \(downloads[0].repository).")
+                }
+            } catch {
+                messages.append("Could not re-import \(package.spec): \(error)")
+            }
+        }
+        lost = lost.filter { !store.contains($0) }
+        return messages
+    }
+
+    /// Re-links every kept tree from good objects: what the check found, and every file of a
+    /// faulted object that is not a link to the object now in the store (it still shares
+    /// the damaged inode, or a tree holds a stale copy). Rewrites missing or wrong manifests.
+    private func repairTrees(_ report: FsckReport, faulted: Set<String>) throws -> [String] {
+        var messages: [String] = []
+        let byLocation = Dictionary(report.trees.map { ($0.location, $0) }, uniquingKeysWith: { first, _ in first })
+        for (location, state, _) in try keptTrees() {
+            let tree = try tree(ofState: state)
+            var problems = byLocation[location.description]?.problems ?? []
+            let listed = Set(problems.map(\.path))
+            problems += try staleLinks(in: tree, at: location, faulted: faulted).filter { !listed.contains($0.path) }
+            if !problems.isEmpty {
+                let left = try trees.repair(problems, at: location, tree: tree, store: store)
+                let fixed = problems.count - left.count
+                if fixed > 0 { messages.append("Repaired \(fixed) path\(fixed == 1 ? "" : "s") of state \(state)'s tree (\(location)).") }
+            }
+            if byLocation[location.description]?.manifestProblem != nil {
+                try trees.rewriteManifest(try database.read { try $0.manifest(ofState: state) }, at: location)
+                messages.append("Wrote the manifest of state \(state) (\(location)) from the database.")
+            }
+        }
+        return messages
+    }
+
+    private func staleLinks(in tree: ArenaTree, at location: StateTrees.Location, faulted: Set<String>) throws -> [TreeProblem] {
+        guard !faulted.isEmpty, let usrNode = tree.lookup("/usr") else { return [] }
+        let usr = try trees.openTree(at: location)
+        var stale: [TreeProblem] = []
+        tree.walk(from: usrNode) { path, node in
+            guard case let .regular(id, _) = node.kind, faulted.contains(id), let object = store.identity(of: id),
+                  let file = FileSystem.lstat(path, relativeTo: usr.fd), FileIdentity(file) != FileIdentity(object) else { return }
+            stale.append(TreeProblem(kind: .modified, path: "/usr/" + path, detail: "not linked to its restored object"))
+        }
+        return stale
+    }
+}
