@@ -44,12 +44,13 @@ struct ManifestStep: StagingStep {
 
 /// Writes the state's /usr into staging with hardlinks from the store, marks it with the
 /// state number and syncs the filesystem. The transaction runs it first, always.
-final class BlitStep: StagingStep {
-    let name = "blit"
+public final class BlitStep: StagingStep {
+    public static let stepName = "blit"
+    public let name = stepName
     /// What the blit created, once it ran.
     private(set) var stats = Blitter.Stats()
 
-    func stage(_ staging: StagingArea) throws {
+    public func stage(_ staging: StagingArea) throws {
         let usr = try Descriptor.directory(StateTrees.stagingUsr, relativeTo: staging.trees.conary.fd)
         if let usrNode = staging.tree.lookup("/usr") {
             stats = try Blitter(tree: staging.tree, store: staging.store).blit(usrNode, into: usr.fd)

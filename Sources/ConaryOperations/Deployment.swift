@@ -15,8 +15,11 @@ extension ConaryRoot {
         public let copies: Int
         public let symlinks: Int
         public let planSeconds: Double
-        public let blitSeconds: Double
+        /// Seconds each staging step took, in order: the blit first, the manifest last.
+        public let stepSeconds: [(step: String, seconds: Double)]
         public let swapSeconds: Double
+
+        public var blitSeconds: Double { stepSeconds.first { $0.step == BlitStep.stepName }?.seconds ?? 0 }
     }
 
     /// What a changeset will do, computed before anything changes (`--dry-run` prints it).
@@ -243,7 +246,6 @@ extension ConaryRoot {
         synchronizeBootEntriesAfterChange()
         return DeployResult(state: outcome.state, summary: summary, directories: outcome.blit.directories, links: outcome.blit.links,
                             copies: outcome.blit.copies, symlinks: outcome.blit.symlinks, planSeconds: planSeconds,
-                            blitSeconds: outcome.stepSeconds.first { $0.step == "blit" }?.seconds ?? 0,
-                            swapSeconds: outcome.swapSeconds)
+                            stepSeconds: outcome.stepSeconds, swapSeconds: outcome.swapSeconds)
     }
 }

@@ -127,8 +127,8 @@ struct UnpinTrove: ParsableCommand {
 func report(_ result: ConaryRoot.DeployResult) {
     print("State \(result.state.id) is active (\(result.summary)): \(result.state.fileCount) entries; "
           + "\(result.links) linked, \(result.copies) copied, \(result.symlinks) symlinks, \(result.directories) directories.")
-    print("  plan \(Output.seconds(result.planSeconds)), blit \(Output.seconds(result.blitSeconds)), "
-          + "swap \(Output.seconds(result.swapSeconds))")
+    let steps = result.stepSeconds.map { "\($0.step) \(Output.seconds($0.seconds))" }
+    print("  " + (["plan \(Output.seconds(result.planSeconds))"] + steps + ["swap \(Output.seconds(result.swapSeconds))"]).joined(separator: ", "))
 }
 
 func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
