@@ -35,8 +35,8 @@ public struct FileIdentity: Hashable, Sendable {
 }
 
 /// Compares a state tree on disk (its /usr) with the tree built from its records.
-/// *fast* compares structure: every path, its type, mode, owner, size and symlink target,
-/// and finds what no record names. *full* also re-hashes every regular file (content, mode,
+/// *fast* compares structure: every path, its type, mode, owner, size, symlink target and a
+/// regular file's mtime (still the store's 0), and finds what no record names. *full* also re-hashes every regular file (content, mode,
 /// owner and xattrs make up its object id), except files that are the very inode of an
 /// object already proven good (`verified`): a tree's files are links into the store.
 public struct TreeCheck {
@@ -97,8 +97,13 @@ public struct TreeCheck {
         if st.st_uid != node.uid || st.st_gid != node.gid {
             return TreeProblem(kind: .modified, path: shown, detail: "owner \(st.st_uid):\(st.st_gid), expected \(node.uid):\(node.gid)")
         }
-        if case let .regular(_, size) = node.kind, Int64(st.st_size) != size {
-            return TreeProblem(kind: .modified, path: shown, detail: "size \(st.st_size), expected \(size)")
+        if case let .regular(_, size) = node.kind {
+            if Int64(st.st_size) != size { return TreeProblem(kind: .modified, path: shown, detail: "size \(st.st_size), expected \(size)") }
+            // Every deployed file (a link to its object, or a copy) has the store's mtime, 0;
+            // a write through any link moves it.
+            if st.st_mtim.tv_sec != 0 || st.st_mtim.tv_nsec != 0 {
+                return TreeProblem(kind: .modified, path: shown, detail: "written to since it was deployed; its mtime is no longer 0")
+            }
         }
         return nil
     }
