@@ -55,9 +55,11 @@ extension DatabaseSession {
             try db.execute(sql: "DELETE FROM stateMembers WHERE troveId = ?", arguments: [trove.id])
             _ = try trove.delete(db)
         }
-        // Initramfs images Conary built belong to their states' kernel records, not to a trove.
+        // Initramfs images Conary built belong to their states' kernel records, and trove
+        // records to their troves.
         try db.execute(sql: """
             DELETE FROM objects WHERE id NOT IN (SELECT objectId FROM files WHERE objectId IS NOT NULL)
+            AND id NOT IN (SELECT recordObject FROM troves WHERE recordObject IS NOT NULL)
             AND id NOT IN (SELECT initrdObject FROM stateKernels JOIN states ON states.id = stateKernels.stateId
                            WHERE initrdObject IS NOT NULL AND states.status != ?)
             """, arguments: [StateStatus.pruned.rawValue])

@@ -194,6 +194,10 @@ public final class StateDatabase: @unchecked Sendable {
                 t.primaryKey(["stateId", "version"])
             }
         }
+        migrator.registerMigration("v6-trove-records") { db in
+            // The object holding each trove's record (TroveRecord), which state manifests name.
+            try db.alter(table: "troves") { t in t.add(column: "recordObject", .text) }
+        }
         return migrator
     }
 }

@@ -30,14 +30,14 @@ public struct StagingArea {
     public var usrPath: String { trees.conaryPath + "/" + StateTrees.stagingUsr }
 }
 
-/// Writes the state's manifest (everything its database records say) into the staged tree.
-/// The transaction runs it last, after every step that adds to those records.
+/// Writes the state's manifest (its records, with each trove's record stored in the store)
+/// into the staged tree. The transaction runs it last, after every step that adds to them.
 struct ManifestStep: StagingStep {
     let name = "manifest"
 
     func stage(_ staging: StagingArea) throws {
         let usr = try Descriptor.directory(StateTrees.stagingUsr, relativeTo: staging.trees.conary.fd)
-        let manifest = try staging.database.read { try $0.manifest(ofState: staging.state.id) }
+        let manifest = try StateManifests(database: staging.database, store: staging.store).manifest(ofState: staging.state.id)
         try staging.trees.writeManifest(manifest, into: usr)
     }
 }

@@ -172,9 +172,7 @@ public final class StateTrees {
 
     /// Writes the state's manifest into its tree, durably (the tree's directory is synced).
     func writeManifest(_ manifest: StateManifest, into usr: Descriptor) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        try FileSystem.writeAtomically(Array(try encoder.encode(manifest)), to: RootLayout.stateManifest, relativeTo: usr.fd, mode: 0o444)
+        try FileSystem.writeAtomically(try StateManifests.encode(manifest), to: RootLayout.stateManifest, relativeTo: usr.fd, mode: 0o444)
         try usr.sync()
     }
 
@@ -193,7 +191,7 @@ public final class StateTrees {
         return manifest
     }
 
-    /// Far above any real system's manifest (a 20,000-file state's is a few MiB).
+    /// Far above any real manifest or trove record (a 20,000-file trove's record is a few MiB).
     static let manifestLimit = 1 << 30
 
     /// Creates the merged-/usr symlinks in the root (bin → usr/bin, …) where they are missing.

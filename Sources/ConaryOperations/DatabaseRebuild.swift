@@ -37,6 +37,7 @@ extension ConaryRoot {
         let store = try ObjectStore(path: conaryPath + "/objects")
 
         let found = try statesToRestore(trees)
+        let records = try troveRecords(of: found.map(\.manifest), in: store)
         let databasePath = conaryPath + "/conary.db"
         // Opening a missing database would create one. Closing the old one folds its
         // write-ahead log into it, so no log is left to be applied to the new file.
@@ -51,13 +52,14 @@ extension ConaryRoot {
         let fresh = try StateDatabase(path: conaryPath + "/" + staged)
         try fresh.write { session in
             for (manifest, status) in found {
-                try session.restore(manifest, status: status) { id in
+                try session.restore(manifest, records: records, status: status) { id in
                     Int64(store.identity(of: id)?.st_size ?? 0)
                 }
                 if pinnedStates.contains(manifest.state.id) { try session.setPinned(state: manifest.state.id, true) }
             }
             for repository in repositories { try session.addRepository(Repository(name: repository.name, url: repository.url)) }
             for name in pinnedTroves { try session.setPinned(trove: name, true) }
+            try session.linkComponentsToPackages()
         }
         try fresh.close()
         if FileSystem.exists(staged + "-wal", relativeTo: conary.fd) {
@@ -86,6 +88,27 @@ extension ConaryRoot {
         try conary.sync()
         return RebuildReport(states: found.map(\.manifest.state.id), active: found.first { $0.status == .active }?.manifest.state.id,
                              previousDatabase: moved, keptRepositories: repositories.map(\.name), keptPins: pinnedTroves.sorted())
+    }
+
+    /// The trove records the manifests name, read from the store and checked against their ids.
+    private static func troveRecords(of manifests: [StateManifest], in store: ObjectStore) throws -> [String: DatabaseSession.StoredRecord] {
+        var records: [String: DatabaseSession.StoredRecord] = [:]
+        var lost: [String] = []
+        for manifest in manifests {
+            for member in manifest.troves where records[member.record] == nil {
+                if let stored = try StateManifests.storedRecord(member.record, in: store) {
+                    records[member.record] = stored
+                } else if !lost.contains(member.trove) {
+                    lost.append(member.trove)
+                }
+            }
+        }
+        guard lost.isEmpty else {
+            throw ConaryError.cannotRebuild("The database cannot be rebuilt, as the store lacks a good record of "
+                                            + lost.prefix(5).joined(separator: ", ") + (lost.count > 5 ? " and \(lost.count - 5) more" : "")
+                                            + "; the states that hold them cannot be described.")
+        }
+        return records
     }
 
     /// The manifests of the trees on disk, oldest state first, with the status each state

@@ -110,8 +110,12 @@ extension ConaryRoot {
         let manifest: StateManifest?
         do { manifest = try trees.manifest(at: location) } catch let error as DeployError { return error.description }
         guard let manifest else { return "the tree has no manifest" }
-        let recorded = Set(try database.read { try $0.members(ofState: state.id) }.map { "\($0.spec)[\($0.flavor)]" })
-        let listed = Set(manifest.troves.map { "\($0.trove.spec)[\($0.trove.flavor)]" })
+        let (members, records) = try database.read { session in
+            let members = try session.members(ofState: state.id)
+            return (members, try session.recordObjects(of: members))
+        }
+        let recorded = Set(members.map { "\(TroveRecord.label($0)) \(records[$0.id!] ?? "-")" })
+        let listed = Set(manifest.troves.map { "\($0.trove) \($0.record)" })
         guard manifest.state.id == state.id, manifest.state.treeHash == state.treeHash, recorded == listed else {
             return "the manifest does not describe what the database records for state \(state.id)"
         }
@@ -132,6 +136,11 @@ extension ConaryRoot {
         if !damaged.isEmpty { messages.append("Moved \(damaged.count) damaged object\(damaged.count == 1 ? "" : "s") to conary/quarantine.") }
 
         var lost = Set(faults.map(\.id))
+        // Trove records are derived from the database: the manifests that name them are
+        // written again below, storing them anew.
+        let records = try database.write { try $0.forgetRecordObjects(lost) }
+        lost.subtract(records)
+        if !records.isEmpty { messages.append("Lost \(records.count) trove record\(records.count == 1 ? "" : "s"); they are stored again from the database.") }
         messages += try restoreFromTrees(&lost)
         messages += try restoreFromPackages(&lost)
         let users = try database.read { try $0.users(ofObjects: lost) }
@@ -202,7 +211,7 @@ extension ConaryRoot {
     private func repairTrees(_ report: FsckReport, faulted: Set<String>) throws -> [String] {
         var messages: [String] = []
         let byLocation = Dictionary(report.trees.map { ($0.location, $0) }, uniquingKeysWith: { first, _ in first })
-        for (location, state, _) in try keptTrees() {
+        for (location, state, record) in try keptTrees() {
             let tree = try tree(ofState: state)
             var problems = byLocation[location.description]?.problems ?? []
             let listed = Set(problems.map(\.path))
@@ -212,8 +221,9 @@ extension ConaryRoot {
                 let fixed = problems.count - left.count
                 if fixed > 0 { messages.append("Repaired \(fixed) path\(fixed == 1 ? "" : "s") of state \(state)'s tree (\(location)).") }
             }
-            if byLocation[location.description]?.manifestProblem != nil {
-                try trees.rewriteManifest(try database.read { try $0.manifest(ofState: state) }, at: location)
+            // Asked again: forgetting a lost trove record makes the manifests that named it stale.
+            if try manifestProblem(at: location, of: record) != nil {
+                try trees.rewriteManifest(try StateManifests(database: database, store: store).manifest(ofState: state), at: location)
                 messages.append("Wrote the manifest of state \(state) (\(location)) from the database.")
             }
         }

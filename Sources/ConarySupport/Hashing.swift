@@ -11,6 +11,10 @@ extension Digest {
 }
 
 package enum Hashing {
+    package static func sha256Hex(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).hex
+    }
+
     package static func sha256Hex(_ text: String) -> String {
         SHA256.hash(data: Array(text.utf8)).hex
     }

@@ -163,11 +163,16 @@ final class DeploymentTests: XCTestCase {
         try root.install(["app=2"], command: "t")
         XCTAssertEqual(try root.collectGarbage().removedObjects, 0, "state 1 still holds app=1")
         _ = try root.prune(keep: 0)
+        // app=1's record (the object state manifests name it by) goes with it.
+        let records = try root.database.read { try $0.recordObjects(of: try $0.allTroves()) }.values
+        XCTAssertEqual(records.count, 2)
+        let recordBytes = records.map { Int64(root.store.identity(of: $0)!.st_size) }
         let report = try root.collectGarbage()
         XCTAssertEqual(report.droppedTroves, ["app=1"])
-        XCTAssertEqual(report.removedObjects, 1)
-        XCTAssertEqual(report.freedBytes, 3)
-        XCTAssertEqual(try root.store.storedObjectIDs().count, 2)
+        XCTAssertEqual(report.removedObjects, 2)
+        XCTAssertTrue(recordBytes.map { 3 + $0 }.contains(report.freedBytes), "\(report.freedBytes)")
+        XCTAssertEqual(try root.store.storedObjectIDs().count, 3, "app=2's two files and its record")
+        XCTAssertEqual(try root.fsck(depth: .full, repair: false).problemCount, 0)
         XCTAssertEqual(try root.verify(), [])
     }
 

@@ -68,9 +68,15 @@ final class IntegrityTests: XCTestCase {
         let live = try XCTUnwrap(try root.trees.manifest(at: .live))
         XCTAssertEqual(live.state.id, 2)
         XCTAssertEqual(live.state.treeHash, try root.state(2).state.treeHash)
-        XCTAssertEqual(live.troves.map(\.trove.spec), ["app=2"])
-        XCTAssertEqual(Set(live.troves[0].files.map(\.path)), ["/usr", "/usr/bin", "/usr/bin/app", "/usr/share", "/usr/share/app",
-                                                               "/usr/share/app/data", "/usr/share/app/v2"])
+        XCTAssertEqual(live.troves.map(\.trove), ["app=2"])
+        // Each trove is named by its record, an object of the store written once per trove.
+        let record = try XCTUnwrap(try StateManifests.storedRecord(live.troves[0].record, in: root.store)).record
+        XCTAssertEqual(record.trove.spec, "app=2")
+        XCTAssertEqual(Set(record.files.map(\.path)), ["/usr", "/usr/bin", "/usr/bin/app", "/usr/share", "/usr/share/app",
+                                                       "/usr/share/app/data", "/usr/share/app/v2"])
+        let archived = try XCTUnwrap(try root.trees.manifest(at: .archived(folder: 1)))
+        XCTAssertEqual(archived.troves.map(\.trove), ["app=1"])
+        XCTAssertNotEqual(archived.troves[0].record, live.troves[0].record)
         XCTAssertEqual(try root.trees.manifest(at: .archived(folder: 1))?.state.id, 1, "the manifest moved with its tree")
         XCTAssertEqual(try root.verify(), [], "the manifest is one of Conary's files in /usr, not an unexpected one")
     }
@@ -199,6 +205,27 @@ final class IntegrityTests: XCTestCase {
         XCTAssertEqual(readFile(rootPath + "/conary/states/1/usr/share/app/data"), "shared")
     }
 
+    func testALostTroveRecordIsStoredAgainAndTheTreesStillRebuildTheDatabase() throws {
+        try makeRoot(installed: 2)
+        do {
+            let root = try open()  // released before the rebuild locks the root
+            _ = try root.store.remove(try XCTUnwrap(try root.trees.manifest(at: .live)).troves[0].record)
+        }
+        XCTAssertThrowsError(try ConaryRoot.rebuildDatabase(path: rootPath), "a manifest naming a lost record cannot be restored") { error in
+            XCTAssertTrue("\(error)".contains("the store lacks a good record of app=2"), "\(error)")
+        }
+        do {
+            let root = try open()
+            XCTAssertEqual(problems(try root.fsck(depth: .fast, repair: false)), ["object: missing from the store"])
+            let repaired = try root.fsck(depth: .fast, repair: true)
+            XCTAssertEqual(problems(repaired), [], "\(repaired.repairs)")
+            XCTAssertTrue(repaired.repairs.contains("Wrote the manifest of state 2 (usr) from the database."), "\(repaired.repairs)")
+            XCTAssertNotNil(try StateManifests.storedRecord(try XCTUnwrap(try root.trees.manifest(at: .live)).troves[0].record, in: root.store))
+        }
+        for file in databaseFiles { try? FileManager.default.removeItem(atPath: file) }
+        XCTAssertEqual(try ConaryRoot.rebuildDatabase(path: rootPath).states, [1, 2])
+    }
+
     // MARK: Rebuilding the database
 
     private var databaseFiles: [String] { ["conary.db", "conary.db-wal", "conary.db-shm"].map { rootPath + "/conary/" + $0 } }
@@ -287,7 +314,7 @@ final class IntegrityTests: XCTestCase {
         result = try runConary(conary, ["fsck", "--full", "--root", rootPath])
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.out.contains("state 1 (conary/states/1/usr): missing: /usr/bin/app"), result.out)
-        XCTAssertEqual(result.err, "conary: 1 problem found in 4 objects and 2 state trees (full: content); conary fsck --repair restores what it can.\n")
+        XCTAssertEqual(result.err, "conary: 1 problem found in 6 objects and 2 state trees (full: content); conary fsck --repair restores what it can.\n")
         result = try runConary(conary, ["fsck", "--repair", "--root", rootPath])
         XCTAssertEqual(result.status, 0, result.err)
         for file in databaseFiles { try? FileManager.default.removeItem(atPath: file) }
