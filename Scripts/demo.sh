@@ -64,6 +64,7 @@ run state show 2
 step "What changed from state 1 to state 3, and from state 2 to state 3 path by path"
 run state diff 1 3
 run state diff 2 3 --files
-step "Verify the live tree against the database"
+step "Verify the live tree against the database, and every object and kept tree (fsck --full)"
 run verify
+run fsck --full
 printf '\nDemo root: %s (whole run %d ms after the build)\n' "$demo" $(( ($(now) - total_start) / 1000000 ))
