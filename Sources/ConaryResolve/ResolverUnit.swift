@@ -64,6 +64,21 @@ package struct ResolverUnit {
         requires += groups.keys.sorted().map { groups[$0]! }
     }
 
+    /// dpkg meets `foo:amd64` with foo built for amd64 and nothing else, and a provide of
+    /// such a package in the same way: each name the unit offers gets a twin qualified by the
+    /// architecture it was built for. Architecture-independent packages ("all") get none.
+    mutating func qualifyProvides(byArchitecture architecture: String?) {
+        guard let architecture, !["all", "any"].contains(architecture) else { return }
+        let declared = provides.filter { !$0.isDerivedFromContent }
+        provides.append(Dependency(relation: .provides, capability: name + ":" + architecture, comparison: "=", version: version,
+                                   alternative: 0))
+        provides += declared.map { provide in
+            var qualified = provide
+            qualified.capability += ":" + architecture
+            return qualified
+        }
+    }
+
     /// What `install --no-deps` leaves for the solver to weigh: replacements only.
     mutating func dropRelationsForNoDeps() {
         requires = []

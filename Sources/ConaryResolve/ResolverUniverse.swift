@@ -58,6 +58,7 @@ public struct ResolverCatalog {
         if trove.isComponent, let package = parent[trove.id!] {
             unit.absorb(relations[package] ?? [], format: trove.format, requirementsOnly: true, everyDerived: everyDerived)
         }
+        if !trove.isComponent && trove.format == .deb { unit.qualifyProvides(byArchitecture: trove.arch) }
         return unit
     }
 }
@@ -123,6 +124,7 @@ public struct ResolverUniverse {
             }
             var unit = ResolverUnit(name: entry.name, version: entry.version, scheme: .deb, troves: [])
             unit.absorb(package.relations, format: .deb)
+            unit.qualifyProvides(byArchitecture: entry.architecture)
             unit.download = package.download
             return unit
         }

@@ -19,7 +19,7 @@ public struct ExtendedAttributes: Equatable, Sendable {
     /// Canonical text form used inside object identities: "name=hex;" per attribute.
     package var canonical: String {
         entries.map { entry in
-            entry.name + "=" + entry.value.map { String(format: "%02x", $0) }.joined() + ";"
+            entry.name + "=" + entry.value.hex + ";"
         }.joined()
     }
 

@@ -12,7 +12,9 @@ import XCTest
 /// conflicts with app (>= 2.0); cyc-a and cyc-b need each other; broken-app needs a package
 /// nobody ships; needs-new-core needs libcore (>= 2.0); needs-core15 needs libcore (>= 1.5);
 /// lib32-like conflicts with libx32-like:i386 and libx32-like with lib32-like:x32;
-/// any-user needs libcore:any (>= 1.5).
+/// any-user needs libcore:any (>= 1.5); archlib is built for amd64 and provides archlib-api,
+/// i386lib is built for i386; arch-user needs archlib:amd64 (>= 1.0), archlib-api:amd64 and
+/// i386lib:i386, wrong-arch-user needs archlib:i386.
 final class DependencyResolutionTests: XCTestCase {
     private var scratch: Scratch!
     private var root: ConaryRoot!
@@ -124,6 +126,29 @@ final class DependencyResolutionTests: XCTestCase {
         XCTAssertEqual(try installed(), ["lib32-like": "1.0-1", "libx32-like": "1.0-1"])
         try root.install(["any-user"], command: "t")
         XCTAssertEqual(try installed()["libcore"], "1.5-1")
+    }
+
+    /// foo:amd64 is met by foo built for amd64 (by its name or a provide) and foo:i386 by foo
+    /// built for i386, never by another architecture's build: in the store and in a synced index.
+    func testArchitectureQualifiedRequirementsAreMetByThatArchitecturesBuildAlone() throws {
+        // A machine that runs both architectures, whatever this one is.
+        let multilib = "is: x86_64 x86"
+        try Data(multilib.utf8).write(to: URL(fileURLWithPath: root.conaryPath + "/system-flavor"))
+        try root.install(["arch-user"], command: "t")
+        XCTAssertEqual(try installed(), ["arch-user": "1.0-1", "archlib": "1.0-1", "i386lib": "1.0-1"])
+        XCTAssertEqual(try reasons()["archlib"], "required by arch-user")
+        assertRefused(try root.install(["wrong-arch-user"], command: "t"),
+                      mentions: ["wrong-arch-user=1.0-1 needs archlib:i386, which nothing available provides."])
+
+        let debs = try FileManager.default.contentsOfDirectory(atPath: scratch.base + "/debs").map { scratch.base + "/debs/" + $0 }
+        let repository = try publishRepository(debs, in: scratch.base + "/mirror")
+        let fresh = try ConaryRoot(path: try scratch.root("indexed"), create: true)
+        try Data(multilib.utf8).write(to: URL(fileURLWithPath: fresh.conaryPath + "/system-flavor"))
+        try fresh.addRepository(name: "mirror", url: "file://" + repository)
+        _ = try fresh.sync()
+        XCTAssertEqual(try fresh.planInstall(["arch-user"]).downloads.map(\.spec).sorted(), ["arch-user=1.0-1", "archlib=1.0-1", "i386lib=1.0-1"])
+        assertRefused(try fresh.planInstall(["wrong-arch-user"]),
+                      mentions: ["wrong-arch-user=1.0-1 needs archlib:i386, which nothing available provides."])
     }
 
     func testACycleInstallsTogetherAndLeavesTogether() throws {

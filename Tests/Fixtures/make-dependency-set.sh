@@ -11,23 +11,26 @@ mkdir -p "$out"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# deb NAME VERSION [Field: value]...
-deb() {
-    local name=$1 version=$2
-    shift 2
-    local dir="$work/$name-$version"
+# deb_for ARCH NAME VERSION [Field: value]...: a package built for ARCH.
+deb_for() {
+    local arch=$1 name=$2 version=$3
+    shift 3
+    local dir="$work/$name-$version-$arch"
     mkdir -p "$dir/DEBIAN" "$dir/usr/share/$name"
     {
         echo "Package: $name"
         echo "Version: $version"
-        echo "Architecture: all"
+        echo "Architecture: $arch"
         echo "Maintainer: Conary tests <tests@conary.invalid>"
         for field in "$@"; do echo "$field"; done
         echo "Description: $name $version for the resolver tests"
     } > "$dir/DEBIAN/control"
     echo "$name $version" > "$dir/usr/share/$name/VERSION"
-    dpkg-deb --root-owner-group -Zgzip --build "$dir" "$out/${name}_${version}_all.deb" > /dev/null
+    dpkg-deb --root-owner-group -Zgzip --build "$dir" "$out/${name}_${version}_${arch}.deb" > /dev/null
 }
+
+# deb NAME VERSION [Field: value]...: an architecture-independent package.
+deb() { deb_for all "$@"; }
 
 deb libcore 1.0-1
 deb libcore 1.5-1
@@ -52,4 +55,10 @@ deb needs-core15 1.0-1 "Depends: libcore (>= 1.5)"
 deb lib32-like 1.0-1 "Conflicts: libx32-like:i386"
 deb libx32-like 1.0-1 "Conflicts: lib32-like:x32"
 deb any-user 1.0-1 "Depends: libcore:any (>= 1.5)"
+# Requirements on one architecture's build, met by the package built for it (by its name or
+# a provide) and by no other architecture's build.
+deb_for amd64 archlib 1.0-1 "Provides: archlib-api"
+deb_for i386 i386lib 1.0-1
+deb arch-user 1.0-1 "Depends: archlib:amd64 (>= 1.0), archlib-api:amd64, i386lib:i386"
+deb wrong-arch-user 1.0-1 "Depends: archlib:i386"
 ls "$out"/*.deb

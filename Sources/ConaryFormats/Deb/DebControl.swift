@@ -49,7 +49,8 @@ enum DebControl {
                     ?? item.endIndex
                 var name = trimmed(item[..<stop])
                 // foo:any and foo:native are satisfied by foo (as dpkg does for Multi-Arch allowed
-                // and foreign); foo:i386 is another architecture's package, not foo.
+                // and foreign); foo:i386 stays as written: only foo built for i386 provides it
+                // (ResolverUnit.qualifyProvides).
                 if name.hasSuffix(":any") || name.hasSuffix(":native"), let colon = name.utf8.lastIndex(of: UInt8(ascii: ":")) {
                     name = name[..<colon]
                 }
