@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <linux/fsverity.h>
 
 int conary_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags) {
     return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags);
@@ -93,6 +94,23 @@ int conary_clear_immutable(int fd) {
     if (!(flags & CONARY_FS_IMMUTABLE_FL)) return 0;
     flags &= ~CONARY_FS_IMMUTABLE_FL;
     return ioctl(fd, CONARY_FS_IOC_SETFLAGS, &flags);
+}
+
+int conary_enable_verity(int fd) {
+    struct fsverity_enable_arg arg = {
+        .version = 1, .hash_algorithm = FS_VERITY_HASH_ALG_SHA256, .block_size = 4096,
+    };
+    return ioctl(fd, FS_IOC_ENABLE_VERITY, &arg);
+}
+
+int conary_measure_verity(int fd, unsigned char *digest, size_t capacity) {
+    /* Room for the largest digest fs-verity makes (SHA-512). */
+    union { struct fsverity_digest header; unsigned char raw[sizeof(struct fsverity_digest) + 64]; } arg;
+    arg.header.digest_size = 64;
+    if (ioctl(fd, FS_IOC_MEASURE_VERITY, &arg) != 0) return -1;
+    if (arg.header.digest_size > capacity) { errno = EOVERFLOW; return -1; }
+    memcpy(digest, arg.header.digest, arg.header.digest_size);
+    return arg.header.digest_size;
 }
 
 /* ---- The sandbox -------------------------------------------------------------------------

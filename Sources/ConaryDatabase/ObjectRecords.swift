@@ -9,6 +9,21 @@ extension DatabaseSession {
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO objects (id, sha256, size) VALUES (?, ?, ?)").execute(arguments: [id, sha256, size])
     }
 
+    /// Records the fs-verity digest the store measured when it sealed object `id` (recorded already).
+    public func recordVerityDigest(id: String, digest: String) throws {
+        try db.cachedStatement(sql: "UPDATE objects SET verityDigest = ? WHERE id = ?").execute(arguments: [digest, id])
+    }
+
+    /// The recorded verity digest of every sealed object, by object id; an object missing
+    /// here was stored where its filesystem could not seal it.
+    public func verityDigests() throws -> [String: String] {
+        var digests: [String: String] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT id, verityDigest FROM objects WHERE verityDigest IS NOT NULL") {
+            digests[row["id"]] = row["verityDigest"]
+        }
+        return digests
+    }
+
     public func objectCount() throws -> Int {
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM objects") ?? 0
     }

@@ -194,6 +194,11 @@ public final class StateDatabase: @unchecked Sendable {
                 t.primaryKey(["stateId", "version"])
             }
         }
+        migrator.registerMigration("v5-verity") { db in
+            // The fs-verity digest measured when the store sealed the object; NULL where its
+            // filesystem could not seal (or before the store sealed anything).
+            try db.alter(table: "objects") { t in t.add(column: "verityDigest", .text) }
+        }
         migrator.registerMigration("v6-trove-records") { db in
             // The object holding each trove's record (TroveRecord), which state manifests name.
             try db.alter(table: "troves") { t in t.add(column: "recordObject", .text) }

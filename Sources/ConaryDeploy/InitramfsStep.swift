@@ -48,9 +48,10 @@ public struct InitramfsStep: StagingStep {
             try FileSystem.removeTree(output)
             try FileSystem.removeTree(scratch)
         }
-        try intake.place()
+        let verityDigests = try intake.place()
         try staging.database.write { session in
             for object in objects { try session.recordObject(object.id, sha256: object.sha256, size: object.size) }
+            for (id, digest) in verityDigests { try session.recordVerityDigest(id: id, digest: digest) }
             try session.updateKernels(kernels)
         }
         FaultInjection.point("initramfs.recorded")

@@ -36,6 +36,7 @@ public struct StateManifests {
         let records = try database.read { session in try troves.map { try session.record(of: $0) } }
         let intake = try store.beginIntake()
         var stored: [(trove: Int64, id: String, sha256: String, size: Int64)] = []
+        let verityDigests: [String: String]
         do {
             let buffer = ReadBuffer()
             for (trove, record) in zip(troves, records) {
@@ -50,7 +51,7 @@ public struct StateManifests {
                 }, observe: { _ in })
                 stored.append((trove.id!, id, sha256, size))
             }
-            try intake.place()
+            verityDigests = try intake.place()
         } catch {
             try? intake.discard()
             throw error
@@ -58,6 +59,7 @@ public struct StateManifests {
         // A crash before this leaves objects no row names: the next gc sweeps them.
         try database.write { session in
             for record in stored { try session.setRecordObject(record.id, sha256: record.sha256, size: record.size, of: record.trove) }
+            for (id, digest) in verityDigests { try session.recordVerityDigest(id: id, digest: digest) }
         }
         return Dictionary(stored.map { ($0.trove, $0.id) }, uniquingKeysWith: { first, _ in first })
     }

@@ -15,6 +15,7 @@ public enum PackageImporter {
         guard !paths.isEmpty else { return [] }
         let intake = try store.beginIntake()
         var read = [(manifest: PackageManifest, sha256: String, display: String)?](repeating: nil, count: paths.count)
+        let verityDigests: [String: String]
         do {
             try read.withUnsafeMutableBufferPointer { slots in
                 try Parallel.forEach(paths.count, makeContext: { ReadBuffer() }) { index, buffer in
@@ -35,16 +36,18 @@ public enum PackageImporter {
                     slots[index] = (manifest, try fileSHA256(path, buffer: buffer), display)
                 }
             }
-            try intake.place()
+            verityDigests = try intake.place()
         } catch {
             try? intake.discard()
             throw error
         }
         return try database.write { session in
-            try read.map { entry in
+            let troves = try read.map { entry in
                 let (manifest, sha256, display) = entry!
                 return try record(manifest, sha256: sha256, source: display, store: store, session: session)
             }
+            for (id, digest) in verityDigests { try session.recordVerityDigest(id: id, digest: digest) }
+            return troves
         }
     }
 

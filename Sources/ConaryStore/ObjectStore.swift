@@ -9,6 +9,8 @@ public final class ObjectStore: @unchecked Sendable {
     package let directory: Descriptor
     static let canonicalMTime = timespec(tv_sec: 0, tv_nsec: 0)
     private static let incomingPrefix = ".incoming-"
+    private let sealingLock = NSLock()
+    private var knownSealing: FSVerity.Support?
 
     package init(path: String) throws {
         self.path = path
@@ -89,6 +91,55 @@ public final class ObjectStore: @unchecked Sendable {
         FileSystem.lstat(ObjectStore.relativePath(id), relativeTo: directory.fd)
     }
 
+    /// Whether this store seals its objects with fs-verity, found out once per store. The
+    /// kernel is asked to measure the store's folder: that writes nothing, so it answers on a
+    /// full or read-only disk too, and it tells a filesystem with fs-verity (ENODATA: the
+    /// folder is not sealed) from one without. Sealing can still be refused where measuring
+    /// is not (4096-byte Merkle blocks on an ext4 of 1024-byte blocks); the first object
+    /// refused that way makes this `unsupported` for the rest of the store's life.
+    public var sealing: FSVerity.Support {
+        get throws {
+            sealingLock.lock(); defer { sealingLock.unlock() }
+            if let knownSealing { return knownSealing }
+            let found = try FSVerity.support(directory.fd, path: path)
+            knownSealing = found
+            return found
+        }
+    }
+
+    /// Seals object `id`, one stored before its filesystem could seal, and returns its verity
+    /// digest; nil when this store cannot seal (`sealing` says why). Sealing reads the whole
+    /// object, and a sealed object stays sealed.
+    public func seal(_ id: String) throws -> String? {
+        guard case .supported = try sealing else { return nil }
+        let relative = ObjectStore.relativePath(id)
+        let object = try openObject(id)
+        return try sealFile(object.fd, path: relative)
+    }
+
+    /// The verity digest of object `id` as the kernel measures it now; nil when it is not sealed.
+    public func verityDigest(_ id: String) throws -> String? {
+        let object = try openObject(id)
+        return try FSVerity.digest(object.fd, path: ObjectStore.relativePath(id))
+    }
+
+    /// Seals the file open read-only at `fd` and returns its verity digest, or nil when the
+    /// filesystem refuses, which the store then remembers so no other object is tried.
+    fileprivate func sealFile(_ fd: Int32, path: String) throws -> String? {
+        switch try FSVerity.enable(fd, path: path) {
+        case .sealed:
+            // ext4 truncates the file to its size before it writes the Merkle tree, which
+            // stamps the mtime; an object's is 0 (metadata stays changeable when sealed).
+            var times = [ObjectStore.canonicalMTime, ObjectStore.canonicalMTime]
+            try sys("Setting times of", path, futimens(fd, &times))
+            return try FSVerity.digest(fd, path: path)
+        case let .unsupported(errno):
+            sealingLock.lock(); defer { sealingLock.unlock() }
+            knownSealing = .unsupported(errno: errno)
+            return nil
+        }
+    }
+
     /// Removes object `id`; returns the bytes it took (0 if it was gone already).
     @discardableResult
     public func remove(_ id: String) throws -> Int64 {
@@ -167,21 +218,22 @@ package final class ObjectIntake: @unchecked Sendable {
         lock.unlock()
         let output = try Descriptor.open(temp, relativeTo: directory.fd, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
         var hasher = SHA256()
-        var size: Int64 = 0
+        // A stream has no holes to ask for, so zero blocks become holes, as a copy keeps them.
+        var writer = SparseWriter(fd: output.fd, path: path)
         while true {
             let count = try read(buffer.pointer)
             if count == 0 { break }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer.pointer[0..<count])
             hasher.update(bufferPointer: chunk)
             observe(chunk)
-            try FileCopy.write(output.fd, chunk, path: path)
-            size += Int64(count)
+            try writer.write(chunk)
         }
+        try writer.finish()
         try metadata.apply(to: output.fd, path: path)
         let sha256 = hasher.finalize().hex
         let id = metadata.objectID(contentSHA256: sha256)
         if claim(id, written: temp) == nil { try sys("Removing", temp, unlinkat(directory.fd, temp, 0)) }
-        return (id, sha256, size)
+        return (id, sha256, writer.size)
     }
 
     /// Throws away everything ingested so far (a package was refused).
@@ -189,20 +241,47 @@ package final class ObjectIntake: @unchecked Sendable {
         try FileSystem.removeTree(name, relativeTo: store.directory.fd)
     }
 
-    /// Makes every ingested object durable and visible in the store, then removes the intake.
-    package func place() throws {
+    /// Makes every ingested object durable, sealed where the store can seal, and visible in
+    /// the store, then removes the intake. Returns the verity digest of every object it sealed,
+    /// by object id, for the database.
+    package func place() throws -> [String: String] {
         try directory.syncFilesystem()
         FaultInjection.point("import.objects-written")
-        for (temp, id) in pending {
+        let sealed = try seal()
+        var digests: [String: String] = [:]
+        for (index, (temp, id)) in pending.enumerated() {
             let final = ObjectStore.relativePath(id)
             if store.contains(id) {
                 try sys("Removing", temp, unlinkat(directory.fd, temp, 0))
             } else {
                 try sys("Placing object", final, renameat(directory.fd, temp, store.directory.fd, final))
+                digests[id] = sealed[index]
             }
         }
         try store.directory.syncFilesystem()
         try sys("Removing directory", name, unlinkat(store.directory.fd, name, AT_REMOVEDIR))
         FaultInjection.point("import.objects-placed")
+        return digests
+    }
+
+    /// Seals the objects once their content is durable and before they are placed: enabling
+    /// fs-verity writes out the file's dirty pages and waits for them, file by file, where
+    /// the syncfs before wrote them all at once; no object is ever visible unsealed on a
+    /// store that seals; and the syncfs after the renames makes the seals durable with them.
+    /// On every core, as building a Merkle tree reads and hashes the whole file. Returns the
+    /// digests in the order of `pending`, nil where an object was not sealed.
+    private func seal() throws -> [String?] {
+        var digests = [String?](repeating: nil, count: pending.count)
+        guard !pending.isEmpty, case .supported = try store.sealing else { return digests }
+        try digests.withUnsafeMutableBufferPointer { slots in
+            try Parallel.forEach(pending.count, makeContext: {}) { index, _ in
+                // A refusal of one object stops the others (`store.sealing` remembers it).
+                guard case .supported = try store.sealing else { return }
+                let temp = pending[index].temp
+                let file = try Descriptor.open(temp, relativeTo: directory.fd, flags: O_RDONLY | O_NOFOLLOW)
+                slots[index] = try store.sealFile(file.fd, path: temp)
+            }
+        }
+        return digests
     }
 }

@@ -87,3 +87,56 @@ public enum FileCopy {
         }
     }
 }
+
+/// Writes a stream into a new file and leaves every all-zero block (4096 bytes, aligned in
+/// the file) a hole, so content that arrives through a pipe (an archive member) keeps the
+/// holes a copy between files keeps. Zeros that straddle two chunks of the stream are written.
+package struct SparseWriter {
+    private static let blockSize = 4096
+    private let fd: Int32
+    private let path: String
+    /// Bytes written or left as holes so far: the offset of the next byte.
+    package private(set) var size: Int64 = 0
+
+    package init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
+    package mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
+        let block = SparseWriter.blockSize
+        // Bytes before the first block boundary in the file are written whatever they hold.
+        let intoBlock = Int(size % Int64(block))
+        var position = intoBlock == 0 ? 0 : min(bytes.count, block - intoBlock)
+        var dataStart = 0
+        while position + block <= bytes.count {
+            if SparseWriter.isZero(UnsafeRawBufferPointer(rebasing: bytes[position..<position + block])) {
+                try writeData(UnsafeRawBufferPointer(rebasing: bytes[dataStart..<position]), at: size + Int64(dataStart))
+                dataStart = position + block
+            }
+            position += block
+        }
+        try writeData(UnsafeRawBufferPointer(rebasing: bytes[dataStart...]), at: size + Int64(dataStart))
+        size += Int64(bytes.count)
+    }
+
+    /// Gives the file its full length: a hole at the end has nothing written after it.
+    package func finish() throws {
+        try sys("Extending", path, ftruncate(fd, off_t(size)))
+    }
+
+    private func writeData(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
+        var done = 0
+        while done < bytes.count {
+            let written = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + Int64(done)))
+            if written < 0 && errno == EINTR { continue }
+            if written < 0 { throw SystemError(operation: "Writing", path: path, errno: errno) }
+            done += written
+        }
+    }
+
+    /// Whether every byte is zero: the first is, and each equals the next.
+    private static func isZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes[0] == 0 && memcmp(bytes.baseAddress!, bytes.baseAddress! + 1, bytes.count - 1) == 0
+    }
+}

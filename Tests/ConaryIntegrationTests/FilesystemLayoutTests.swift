@@ -1,6 +1,8 @@
 @testable import ConarySupport
 @testable import ConaryOperations
+import ConaryStore
 import ConaryTestSupport
+import Crypto
 import XCTest
 
 /// Real machines keep /boot (or an ESP) and package trees on filesystems of their own:
@@ -178,5 +180,61 @@ final class FilesystemLayoutTests: XCTestCase {
         try file.seek(toOffset: UInt64(size) - 3)
         XCTAssertEqual(try file.read(upToCount: 3), Data("end".utf8))
         try file.close()
+    }
+
+    /// Zero blocks of a stream (an archive member has no holes to ask for) become holes,
+    /// whatever the chunks it arrives in; everything else is written where it belongs.
+    func testSparseWriterLeavesAlignedZeroBlocksAsHoles() throws {
+        var content = Data("head".utf8)
+        content.append(Data(count: 1 << 20))
+        content.append(Data(repeating: 0x78, count: 5000))
+        content.append(Data(count: 3 << 20))
+        let path = scratch.base + "/sparse"
+        let file = try Descriptor.open(path, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+        var writer = SparseWriter(fd: file.fd, path: path)
+        // Chunks of odd sizes, so blocks straddle them and chunks start inside blocks.
+        let sizes = [1, 4099, 70_000, 1 << 20]
+        var offset = 0, chunk = 0
+        while offset < content.count {
+            let end = min(offset + sizes[chunk % sizes.count], content.count)
+            try content[offset..<end].withUnsafeBytes { try writer.write($0) }
+            offset = end
+            chunk += 1
+        }
+        try writer.finish()
+        XCTAssertEqual(writer.size, Int64(content.count))
+        XCTAssertEqual(FileManager.default.contents(atPath: path), content)
+        let st = try XCTUnwrap(lstatOf(path))
+        XCTAssertLessThan(st.st_blocks * 512, 256 << 10, "4 MiB of zeros are holes, all but a few blocks straddling chunks")
+    }
+
+    /// A .deb's payload is a stream: its zeros are stored as holes, and the object (id and
+    /// content) is the one the same file makes.
+    func testDebPayloadKeepsItsZeroBlocksAsHoles() throws {
+        let tree = try scratch.tree("zeros", [
+            "DEBIAN/control": "Package: zeros\nVersion: 1\nArchitecture: all\nMaintainer: t <t@t>\nDescription: t\n",
+            "usr/share/zeros/image": "head",
+        ])
+        let image = tree + "/usr/share/zeros/image"
+        let size: off_t = 16 << 20
+        XCTAssertEqual(truncate(image, size - 4), 0)
+        let end = try FileHandle(forWritingTo: URL(fileURLWithPath: image))
+        try end.seekToEnd()
+        try end.write(contentsOf: Data("tail".utf8))
+        try end.close()
+        let deb = scratch.base + "/zeros.deb"
+        guard try runTool("dpkg-deb", ["--root-owner-group", "-Zgzip", "-b", tree, deb]).status == 0 else {
+            throw XCTSkip("SKIPPED: dpkg-deb could not build a package.")
+        }
+        let root = try ConaryRoot(path: try scratch.root(), create: true)
+        try root.install([deb], resolving: false, command: "t")
+        let deployed = try XCTUnwrap(lstatOf(root.path + "/usr/share/zeros/image"))
+        XCTAssertEqual(deployed.st_size, size)
+        XCTAssertLessThan(deployed.st_blocks * 512, 1 << 20, "16 MiB of zeros are stored as holes")
+        XCTAssertEqual(FileManager.default.contents(atPath: root.path + "/usr/share/zeros/image"), FileManager.default.contents(atPath: image))
+        let sha256 = SHA256.hash(data: try Data(contentsOf: URL(fileURLWithPath: image))).hex
+        let id = ObjectMetadata(packageMode: 0o644, uid: 0, gid: 0).objectID(contentSHA256: sha256)
+        XCTAssertEqual(lstatOf(root.store.path + "/" + ObjectStore.relativePath(id))?.st_ino, deployed.st_ino,
+                       "the deployed file is the object the same content and metadata make")
     }
 }

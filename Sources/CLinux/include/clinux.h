@@ -30,6 +30,12 @@ int conary_rebind_read_only(int nsfd, const char *const *detach, int count, cons
 /* Clears FS_IMMUTABLE_FL (efivarfs sets it on most variables). 0, or -1 with errno
  * (ENOTTY where the filesystem has no such flags). */
 int conary_clear_immutable(int fd);
+/* fs-verity (Sources/ConarySupport/FSVerity.swift). conary_enable_verity seals the file open
+ * read-only at `fd` with SHA-256 over 4096-byte blocks and no salt; 0, or -1 with errno.
+ * conary_measure_verity writes the file's fs-verity digest into `digest` (room for
+ * `capacity` bytes) and returns its length, or -1 with errno (ENODATA: not sealed). */
+int conary_enable_verity(int fd);
+int conary_measure_verity(int fd, unsigned char *digest, size_t capacity);
 /* Kills the calling process with SIGKILL: a crash that runs no cleanup at all. */
 void conary_crash_now(void);
 

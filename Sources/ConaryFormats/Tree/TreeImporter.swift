@@ -24,7 +24,7 @@ public enum TreeImporter {
         let top = try Descriptor.directory(directory)
         let regular = entries.indices.filter { entries[$0].kind == .regular }
         try ingestInParallel(regular, entries: &entries, top: top.fd, display: directory, intake: intake)
-        try intake.place()
+        let verityDigests = try intake.place()
 
         var trove = Trove(id: nil, name: name, version: version, kind: .package, format: .tree,
                           source: "commit of \(directory)", created: Date())
@@ -32,6 +32,7 @@ public enum TreeImporter {
             let before = try session.objectCount()
             try session.insert(&trove)
             try session.insertFiles(entries, troveID: trove.id!)
+            for (id, digest) in verityDigests { try session.recordVerityDigest(id: id, digest: digest) }
             return try session.objectCount() - before
         }
         FaultInjection.point("import.recorded")
