@@ -183,7 +183,7 @@ public final class StateTrees {
         guard let bytes = try FileSystem.readFile(path, relativeTo: fd, limit: Self.manifestLimit) else { return nil }
         let manifest: StateManifest
         do { manifest = try JSONDecoder().decode(StateManifest.self, from: Data(bytes)) } catch {
-            throw DeployError.unreadableManifest(path: path, reason: "it is not a state manifest (\(error))")
+            throw DeployError.unreadableManifest(path: path, reason: "it is damaged or not a state manifest")
         }
         guard manifest.format == StateManifest.currentFormat else {
             throw DeployError.unreadableManifest(path: path, reason: "format \(manifest.format) is not one this Conary reads")

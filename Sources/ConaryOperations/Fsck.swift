@@ -10,10 +10,13 @@ import Foundation
 /// against its records and its manifest. *fast* looks at structure and sizes (and an
 /// object's mtime, which a write through one of its links moves from 0); *full* re-hashes
 /// every object once, and every tree file that is not a link to a proven object.
+/// On a filesystem with fs-verity, a sealed object is also checked against the verity digest
+/// recorded when it was sealed (the kernel checks every read against it).
 /// `--repair` quarantines damaged objects, brings good copies back (from a tree that still
 /// holds one, or by re-importing the package file the object came from), re-links trees
-/// from good objects and rewrites missing manifests; then it checks again and reports what
-/// is left.
+/// from good objects, rewrites missing manifests and seals objects stored before their
+/// filesystem could seal (after re-hashing them); then it checks again and reports what is
+/// left.
 extension ConaryRoot {
     public struct ObjectFault: Sendable, CustomStringConvertible {
         public let id: String
@@ -38,6 +41,11 @@ extension ConaryRoot {
         /// Objects in the store no record uses (garbage `gc` removes, not damage).
         public let unusedObjects: Int
         public let trees: [TreeReport]
+        /// Whether the store's filesystem seals objects with fs-verity.
+        public let sealing: FSVerity.Support
+        /// On a store that seals: objects not sealed yet (stored before it could seal), or
+        /// sealed without a recorded digest (after `db rebuild`). Not damage: repair seals them.
+        public let unsealed: [String]
         /// What a repair did, and what it could not do.
         public internal(set) var repairs: [String] = []
 
@@ -48,10 +56,11 @@ extension ConaryRoot {
 
     public func fsck(depth: TreeCheck.Depth, repair: Bool) throws -> FsckReport {
         let found = try examine(depth)
-        guard repair, found.problemCount > 0 else { return found }
+        guard repair, found.problemCount > 0 || !found.unsealed.isEmpty else { return found }
         try transaction.requireAgreement()
         var repairs = try repairObjects(found.objectFaults)
         repairs += try repairTrees(found, faulted: Set(found.objectFaults.map(\.id)))
+        repairs += try sealObjects()
         var after = try examine(depth)
         after.repairs = repairs
         return after
@@ -60,11 +69,14 @@ extension ConaryRoot {
     // MARK: Checking
 
     private func examine(_ depth: TreeCheck.Depth) throws -> FsckReport {
-        let records = try database.read { try $0.objectSizes() }
-        var results = [(fault: String?, identity: FileIdentity?)](repeating: (nil, nil), count: records.count)
+        let (records, digests) = try database.read { (try $0.objectSizes(), try $0.verityDigests()) }
+        let sealing = try store.sealing
+        var results = [ObjectExamination](repeating: ObjectExamination(), count: records.count)
         try results.withUnsafeMutableBufferPointer { slots in
             try Parallel.forEach(records.count, makeContext: { ReadBuffer() }) { index, buffer in
-                slots[index] = try examineObject(records[index].id, size: records[index].size, depth: depth, buffer: buffer)
+                let (id, size) = records[index]
+                slots[index] = try examineObject(id, size: size, recordedDigest: sealing == .supported ? digests[id] : nil,
+                                                 sealing: sealing, depth: depth, buffer: buffer)
             }
         }
         let faults = records.indices.compactMap { index in
@@ -80,19 +92,50 @@ extension ConaryRoot {
             reports.append(TreeReport(state: state, location: location.description, problems: problems,
                                       manifestProblem: try manifestProblem(at: location, of: record)))
         }
-        return FsckReport(objectsChecked: records.count, objectFaults: faults, unusedObjects: unused, trees: reports)
+        let unsealed = records.indices.filter { results[$0].fault == nil && results[$0].unsealed }.map { records[$0].id }
+        return FsckReport(objectsChecked: records.count, objectFaults: faults, unusedObjects: unused, trees: reports,
+                          sealing: sealing, unsealed: unsealed)
     }
 
-    /// What is wrong with object `id`, and, when a full check proved it good, its inode.
-    private func examineObject(_ id: String, size: Int64, depth: TreeCheck.Depth, buffer: ReadBuffer) throws -> (String?, FileIdentity?) {
-        guard let st = store.identity(of: id) else { return (Self.missingObject, nil) }
-        guard FileSystem.isRegular(st) else { return ("not a regular file", nil) }
-        if Int64(st.st_size) != size { return ("size \(st.st_size), expected \(size)", nil) }
-        if st.st_mtim.tv_sec != 0 || st.st_mtim.tv_nsec != 0 { return ("written to since it was stored (its mtime is no longer 0)", nil) }
-        guard depth == .full else { return (nil, nil) }
+    private struct ObjectExamination {
+        var fault: String?
+        /// The inode, when a full check proved the content good.
+        var identity: FileIdentity?
+        /// On a store that seals: not sealed, or sealed with no digest recorded.
+        var unsealed = false
+    }
+
+    /// What is wrong with object `id`. A sealed object's measured verity digest must be the
+    /// one recorded; its content, re-hashed in a full check, is read through the kernel's
+    /// check against that digest, so damaged blocks fail the read (EIO).
+    private func examineObject(_ id: String, size: Int64, recordedDigest: String?, sealing: FSVerity.Support, depth: TreeCheck.Depth,
+                               buffer: ReadBuffer) throws -> ObjectExamination {
+        let fault = { (detail: String) in ObjectExamination(fault: detail) }
+        guard let st = store.identity(of: id) else { return fault(Self.missingObject) }
+        guard FileSystem.isRegular(st) else { return fault("not a regular file") }
+        if Int64(st.st_size) != size { return fault("size \(st.st_size), expected \(size)") }
+        if st.st_mtim.tv_sec != 0 || st.st_mtim.tv_nsec != 0 { return fault("written to since it was stored (its mtime is no longer 0)") }
+        var examination = ObjectExamination()
+        if sealing == .supported {
+            let measured = try store.verityDigest(id)
+            if let recordedDigest {
+                guard let measured else { return fault("no longer sealed with fs-verity") }
+                guard measured == recordedDigest else { return fault("its fs-verity digest is not the one recorded when it was sealed") }
+            } else {
+                examination.unsealed = true
+            }
+        }
+        guard depth == .full else { return examination }
         let file = try store.openObject(id)
-        let actual = try ObjectStore.objectID(of: file.fd, path: "conary/objects/" + ObjectStore.relativePath(id), buffer: buffer)
-        return actual == id ? (nil, FileIdentity(try file.stat())) : ("content or metadata no longer match its id", nil)
+        let actual: String
+        do {
+            actual = try ObjectStore.objectID(of: file.fd, path: "conary/objects/" + ObjectStore.relativePath(id), buffer: buffer)
+        } catch let error as SystemError where error.errno == EIO {
+            return fault("its content cannot be read (\(error))")
+        }
+        guard actual == id else { return fault("content or metadata no longer match its id") }
+        examination.identity = FileIdentity(try file.stat())
+        return examination
     }
 
     private static let missingObject = "missing from the store"
@@ -228,6 +271,29 @@ extension ConaryRoot {
             }
         }
         return messages
+    }
+
+    /// On a store that seals: seals every object stored before it could (its content
+    /// re-hashed against its id first, so only good content is sealed) and records the digest
+    /// of those sealed without one.
+    private func sealObjects() throws -> [String] {
+        guard try store.sealing == .supported else { return [] }
+        let (records, digests) = try database.read { (try $0.objectSizes(), try $0.verityDigests()) }
+        let candidates = records.map(\.id).filter { digests[$0] == nil && store.contains($0) }
+        var sealed = [String?](repeating: nil, count: candidates.count)
+        try sealed.withUnsafeMutableBufferPointer { slots in
+            try Parallel.forEach(candidates.count, makeContext: { ReadBuffer() }) { index, buffer in
+                let id = candidates[index]
+                let file = try store.openObject(id)
+                guard try ObjectStore.objectID(of: file.fd, path: "conary/objects/" + ObjectStore.relativePath(id), buffer: buffer) == id else { return }
+                slots[index] = try store.seal(id)
+            }
+        }
+        let digestsFound = candidates.indices.compactMap { index in sealed[index].map { (candidates[index], $0) } }
+        try database.write { session in
+            for (id, digest) in digestsFound { try session.recordVerityDigest(id: id, digest: digest) }
+        }
+        return digestsFound.isEmpty ? [] : ["Sealed \(digestsFound.count) object\(digestsFound.count == 1 ? "" : "s") with fs-verity and recorded their digests."]
     }
 
     private func staleLinks(in tree: ArenaTree, at location: StateTrees.Location, faulted: Set<String>) throws -> [TreeProblem] {

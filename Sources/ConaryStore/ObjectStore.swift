@@ -31,6 +31,15 @@ public final class ObjectStore: @unchecked Sendable {
         FileSystem.exists(ObjectStore.relativePath(id), relativeTo: directory.fd)
     }
 
+    /// Whether the store holds object `id` as it was stored: a regular file of `size` bytes
+    /// that still has the canonical mtime (a write through any of its links moves it). An
+    /// import that brings the content of a damaged object replaces it.
+    package func holdsIntact(_ id: String, size: Int64) -> Bool {
+        guard let st = identity(of: id) else { return false }
+        return FileSystem.isRegular(st) && Int64(st.st_size) == size
+            && st.st_mtim.tv_sec == ObjectStore.canonicalMTime.tv_sec && st.st_mtim.tv_nsec == ObjectStore.canonicalMTime.tv_nsec
+    }
+
     package func openObject(_ id: String) throws -> Descriptor {
         try Descriptor.open(ObjectStore.relativePath(id), relativeTo: directory.fd, flags: O_RDONLY | O_NOFOLLOW)
     }
@@ -163,7 +172,7 @@ package final class ObjectIntake: @unchecked Sendable {
     private let directory: Descriptor
     private let lock = NSLock()
     /// Objects this intake writes, by temp name; the id set stops a duplicate being written twice.
-    private var pending: [(temp: String, id: String)] = []
+    private var pending: [(temp: String, id: String, size: Int64)] = []
     private var claimed: Set<String> = []
     private var streamed = 0
 
@@ -176,12 +185,12 @@ package final class ObjectIntake: @unchecked Sendable {
 
     /// Claims `id` for this intake under the temp name `written` (or a new one, returned);
     /// nil when the store or this intake has it already.
-    private func claim(_ id: String, written: String? = nil) -> String? {
+    private func claim(_ id: String, size: Int64, written: String? = nil) -> String? {
         lock.lock(); defer { lock.unlock() }
-        guard !claimed.contains(id), !store.contains(id) else { return nil }
+        guard !claimed.contains(id), !store.holdsIntact(id, size: size) else { return nil }
         claimed.insert(id)
         let temp = written ?? "f\(pending.count)"
-        pending.append((temp, id))
+        pending.append((temp, id, size))
         return temp
     }
 
@@ -190,7 +199,7 @@ package final class ObjectIntake: @unchecked Sendable {
         let before = try Descriptor.stat(source, path: path)
         let (sha256, size) = try Hashing.stream(from: source, path: path, buffer: buffer.pointer)
         let id = metadata.objectID(contentSHA256: sha256)
-        if let temp = claim(id) {
+        if let temp = claim(id, size: size) {
             let output = try Descriptor.open(temp, relativeTo: directory.fd, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
             try sys("Rewinding", path, Int32(truncatingIfNeeded: lseek(source, 0, SEEK_SET)))
             try FileCopy.copy(from: source, to: output.fd, length: size, path: path)
@@ -232,7 +241,7 @@ package final class ObjectIntake: @unchecked Sendable {
         try metadata.apply(to: output.fd, path: path)
         let sha256 = hasher.finalize().hex
         let id = metadata.objectID(contentSHA256: sha256)
-        if claim(id, written: temp) == nil { try sys("Removing", temp, unlinkat(directory.fd, temp, 0)) }
+        if claim(id, size: writer.size, written: temp) == nil { try sys("Removing", temp, unlinkat(directory.fd, temp, 0)) }
         return (id, sha256, writer.size)
     }
 
@@ -249,11 +258,12 @@ package final class ObjectIntake: @unchecked Sendable {
         FaultInjection.point("import.objects-written")
         let sealed = try seal()
         var digests: [String: String] = [:]
-        for (index, (temp, id)) in pending.enumerated() {
+        for (index, (temp, id, size)) in pending.enumerated() {
             let final = ObjectStore.relativePath(id)
-            if store.contains(id) {
+            if store.holdsIntact(id, size: size) {
                 try sys("Removing", temp, unlinkat(directory.fd, temp, 0))
             } else {
+                // Over a damaged copy, if there is one: trees that still link it are re-linked by fsck --repair.
                 try sys("Placing object", final, renameat(directory.fd, temp, store.directory.fd, final))
                 digests[id] = sealed[index]
             }

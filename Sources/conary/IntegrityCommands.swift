@@ -10,10 +10,13 @@ struct Fsck: ParsableCommand {
             with its recorded size and untouched mtime, and every kept state's tree has each \
             recorded path with its type, mode, owner, size and symlink target, nothing else, and \
             its manifest. --full also re-hashes every object and every tree file that is not a \
-            link to a proven object. --repair moves damaged objects to conary/quarantine, brings \
+            link to a proven object. Where the filesystem has fs-verity, each sealed object's \
+            verity digest must be the one recorded when it was sealed. --repair moves damaged \
+            objects to conary/quarantine, brings \
             good copies back from a tree that still holds one or by re-importing the package file \
             they came from (a synced folder's file or an index's download), re-links the trees \
-            from good objects and rewrites missing manifests; then it checks again. The exit \
+            from good objects, rewrites missing manifests and seals objects stored before the \
+            filesystem could seal them; then it checks again. The exit \
             status is 1 while problems remain.
             """)
     @OptionGroup var options: RootOptions
@@ -33,6 +36,15 @@ struct Fsck: ParsableCommand {
         }
         let scope = "\(report.objectsChecked) object\(report.objectsChecked == 1 ? "" : "s") and \(report.trees.count) state "
             + "tree\(report.trees.count == 1 ? "" : "s") (\(full ? "full: content" : "fast: structure and sizes"))"
+        switch report.sealing {
+        case .supported where !report.unsealed.isEmpty:
+            let count = report.unsealed.count
+            print("\(count) object\(count == 1 ? " is" : "s are") not sealed with fs-verity yet; conary fsck --repair seals them.")
+        case .supported:
+            break
+        case .unsupported:
+            print("Objects are not sealed: \(report.sealing), so root can still change a stored file in place.")
+        }
         if report.unusedObjects > 0 {
             print("\(report.unusedObjects) stored object\(report.unusedObjects == 1 ? " is" : "s are") used by no record; conary gc removes them.")
         }

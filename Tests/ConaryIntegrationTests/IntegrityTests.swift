@@ -154,6 +154,30 @@ final class IntegrityTests: XCTestCase {
         XCTAssertEqual(try root.verify(), [])
     }
 
+    func testImportingThePackageAgainReplacesADamagedObject() throws {
+        let debs = try fetchDebs(["libc6", "libgcc-s1", "gcc-12-base", "hello"])
+        do {
+            let root = try open()
+            _ = try root.importPackages(debs)
+            try root.install(["hello"], command: "t")
+        }
+        let hello = rootPath + "/usr/bin/hello"
+        let original = try XCTUnwrap(FileManager.default.contents(atPath: hello))
+        try overwrite(hello, with: "#!/bin/sh\necho owned\n", keepMTime: false)
+        let object = rootPath + "/conary/objects/" + ObjectStore.relativePath(try objectID(of: "hello:runtime=2.10-3", path: "/usr/bin/hello"))
+        let root = try open()
+
+        _ = try root.importPackages([debs[3]])
+        XCTAssertEqual(FileManager.default.contents(atPath: object), original, "the store holds the package's content again")
+        XCTAssertEqual(lstatOf(object)?.st_mtim.tv_sec, 0)
+        // The live tree still links the damaged inode: the fast check sees it, and repair re-links it.
+        XCTAssertEqual(problems(try root.fsck(depth: .fast, repair: false)),
+                       ["state 1: modified: /usr/bin/hello (written to since it was deployed; its mtime is no longer 0)"])
+        XCTAssertEqual(problems(try root.fsck(depth: .full, repair: true)), [])
+        XCTAssertEqual(FileManager.default.contents(atPath: hello), original)
+        XCTAssertEqual(try root.verify(), [])
+    }
+
     func testAnObjectWithNoGoodCopyAndNoPackageIsReportedNotInvented() throws {
         try makeRoot(installed: 2)
         let live = rootPath + "/usr/bin/app"

@@ -139,6 +139,9 @@ final class RandomKillTests: XCTestCase {
         // also catches a half-written copy that kept its size.
         let verify = try run(["verify"])
         XCTAssertEqual(verify.status, 0, "\(label): the next command recovers and verify is clean: \(verify.err)")
+        // Every object and every kept state's tree: structure, sizes, untouched mtimes, manifests.
+        let fsck = try run(["fsck"])
+        XCTAssertEqual(fsck.status, 0, "\(label): fsck: \(fsck.err)")
         let root = try ConaryRoot(path: rootPath, create: false)
         let states = try root.states().map(\.state)
         let active = states.filter { $0.status == .active }
@@ -156,7 +159,6 @@ final class RandomKillTests: XCTestCase {
         }
         XCTAssertTrue(try root.trees.statesOnDisk().isSubset(of: Set(states.filter { $0.status != .pruned }.map(\.id))),
                       "\(label): every tree on disk belongs to a kept state")
-        // Issue 12: `conary fsck` of every kept state goes here.
     }
 
     private func readMarker() -> Int64? {

@@ -207,12 +207,16 @@ failed=$(verity failed:)
 [ -z "$failed" ] || fail "the fs-verity boot ${failed#CONARY-VMTEST-VERITY } (boot-verity.log)."
 [ -n "$(verity done)" ] || fail "the fs-verity boot did not finish (boot-verity.log)."
 expect "$(verity kernel=)" 'ext4-verity=yes' "Debian's kernel has fs-verity for ext4"
-expect "$(verity 'sealed ')" '^CONARY-VMTEST-VERITY sealed objects=([1-9][0-9]*) sealed=([1-9][0-9]*) mtime-not-0=0 verify=ok live-write=Operation not permitted object-write=Operation not permitted object-grew=0$' \
-    "on ext4 -O verity objects are sealed with mtime 0, verify passes, and root cannot write through a live file or to an object"
+expect "$(verity 'sealed ')" '^CONARY-VMTEST-VERITY sealed objects=([1-9][0-9]*) sealed=([1-9][0-9]*) mtime-not-0=0 verify=ok fsck=ok cannot-seal=0 live-write=Operation not permitted object-write=Operation not permitted object-grew=0$' \
+    "on ext4 -O verity objects are sealed with mtime 0, verify and fsck --full (verity digests) pass, and root cannot write through a live file or to an object"
 objects=${BASH_REMATCH[1]}
 [ "${BASH_REMATCH[2]}" = "$objects" ] || fail "only ${BASH_REMATCH[2]} of $objects objects are sealed."
-expect "$(verity 'plain ')" '^CONARY-VMTEST-VERITY plain objects=[1-9][0-9]* sealed=0 mtime-not-0=0 verify=ok live-write=allowed object-write=allowed object-grew=2$' \
-    "without the verity feature nothing is sealed, and a write through the live file changes the object"
+expect "$(verity 'plain ')" '^CONARY-VMTEST-VERITY plain objects=[1-9][0-9]* sealed=0 mtime-not-0=0 verify=ok fsck=ok cannot-seal=1 live-write=allowed object-write=allowed object-grew=2$' \
+    "without the verity feature nothing is sealed (fsck says so, once), and a write through the live file changes the object"
+expect "$(verity 'repair ')" '^CONARY-VMTEST-VERITY repair objects=([1-9][0-9]*) unsealed=([1-9][0-9]*) sealed-by-repair=([1-9][0-9]*) sealed-after=([1-9][0-9]*) mtime-not-0=0 fsck-full=ok$' \
+    "a store copied unsealed onto the verity filesystem: fsck counts its unsealed objects and fsck --repair seals them all"
+[ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] && [ "${BASH_REMATCH[2]}" = "${BASH_REMATCH[3]}" ] && [ "${BASH_REMATCH[3]}" = "${BASH_REMATCH[4]}" ] ||
+    fail "fsck --repair sealed ${BASH_REMATCH[3]} of ${BASH_REMATCH[2]} unsealed objects (${BASH_REMATCH[4]} of ${BASH_REMATCH[1]} sealed after)."
 # The digests recorded at import against the fs-verity digest of each object's content,
 # computed here (SHA-256 Merkle tree over 4096-byte blocks, no salt): the kernel sealed the
 # content Conary imported, and the database holds what the kernel measured.

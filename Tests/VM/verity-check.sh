@@ -3,7 +3,8 @@
 # libraries and loader on the disk vdb, imports the same .debs into a root on vdb (ext4
 # without the verity feature) and into one on vdc (ext4 -O verity), installs coreutils in
 # both, and reports on the console, as CONARY-VMTEST-VERITY lines: how long the imports took,
-# how many objects are sealed, and what a write by root through a live /usr file does.
+# how many objects are sealed, what fsck says, what a write by root through a live /usr file
+# does, and how fsck --repair seals a store copied onto the verity filesystem unsealed.
 PATH=/usr/sbin:/usr/bin
 say() { echo "CONARY-VMTEST-VERITY $*"; }
 finish() {
@@ -47,6 +48,8 @@ done
 sealing=$(grep 'fsverity_ioctl_enable();' "$tracing/trace" |
     mawk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "us") { sum += $i; count++ } } END { printf "sealing=%dms seals=%d", sum / 1000, count }')
 echo nop > "$tracing/current_tracer"
+# A store that moves onto a filesystem that can seal (copied, unsealed) is sealed by fsck --repair.
+cp -a /mnt/plain/root /mnt/sealed/copied || fail "copying the plain root"
 say "import packages=$(ls /mnt/plain/debs | wc -l) objects=$(find /mnt/sealed/root/conary/objects -type f | wc -l) bytes=$(du -sb /mnt/plain/root/conary/objects | cut -f1) plain=${import_plain}ms sealed=${import_sealed}ms $sealing"
 
 for fs in plain sealed; do
@@ -62,9 +65,20 @@ for fs in plain sealed; do
     [ -n "$object" ] || fail "$live is no hardlink of an object"
     size=$(stat -c %s "$object")
     verify=$(conary --root "$root" verify > /dev/null 2>&1 && echo ok || echo failed)
+    report=$(conary --root "$root" fsck --full 2>&1) && fsck=ok || fsck=failed
+    # fsck says once when objects cannot be sealed.
+    unsealable=$(echo "$report" | grep -c 'cannot seal')
     # Last, as on the plain filesystem it changes the object and the state that shares it.
     write=$(append "$live") object_write=$(append "$object")
-    say "$fs objects=$objects sealed=$sealed mtime-not-0=$stamped verify=$verify live-write=$write object-write=$object_write object-grew=$(( $(stat -c %s "$object") - size ))"
+    say "$fs objects=$objects sealed=$sealed mtime-not-0=$stamped verify=$verify fsck=$fsck cannot-seal=$unsealable live-write=$write object-write=$object_write object-grew=$(( $(stat -c %s "$object") - size ))"
 done
+copied=/mnt/sealed/copied
+unsealed=$(conary --root "$copied" fsck 2>&1 | sed -n 's/^\([0-9]*\) objects are not sealed.*/\1/p')
+repaired=$(conary --root "$copied" fsck --repair 2>&1 | sed -n 's/^Sealed \([0-9]*\) objects.*/\1/p')
+objects=$(find "$copied/conary/objects" -type f | wc -l)
+sealed=$(find "$copied/conary/objects" -type f -exec lsattr {} + | cut -d' ' -f1 | grep -c V)
+stamped=$(find "$copied/conary/objects" -type f -exec stat -c %Y {} + | grep -vc '^0$')
+full=$(conary --root "$copied" fsck --full > /dev/null 2>&1 && echo ok || echo failed)
+say "repair objects=$objects unsealed=${unsealed:-0} sealed-by-repair=${repaired:-0} sealed-after=$sealed mtime-not-0=$stamped fsck-full=$full"
 say done
 finish
