@@ -29,22 +29,7 @@ final class DiskAgreementTests: XCTestCase {
         for version in 1...installed { try root.install(["app=\(version)"], command: "t") }
     }
 
-    private var databaseFiles: [String] { ["conary.db", "conary.db-wal", "conary.db-shm"].map { rootPath + "/conary/" + $0 } }
-
-    private func copyDatabase(to folder: String) throws {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        for file in databaseFiles where FileManager.default.fileExists(atPath: file) {
-            try FileManager.default.copyItem(atPath: file, toPath: folder + "/" + (file as NSString).lastPathComponent)
-        }
-    }
-
-    private func restoreDatabase(from folder: String) throws {
-        for file in databaseFiles {
-            try? FileManager.default.removeItem(atPath: file)
-            let saved = folder + "/" + (file as NSString).lastPathComponent
-            if FileManager.default.fileExists(atPath: saved) { try FileManager.default.copyItem(atPath: saved, toPath: file) }
-        }
-    }
+    private var database: DatabaseFiles { DatabaseFiles(root: rootPath) }
 
     /// Every tree on disk, by where it is, with the state its marker names.
     private func trees() -> [String: String] {
@@ -65,9 +50,9 @@ final class DiskAgreementTests: XCTestCase {
 
     func testADatabaseRestoredFromAnOlderCopyChangesNothingAndIsRefused() throws {
         try makeRoot(installed: 2)
-        try copyDatabase(to: scratch.base + "/backup")  // knows states 1 and 2
+        try database.copy(to: scratch.base + "/backup")  // knows states 1 and 2
         try open().install(["app=3"], command: "t")    // state 3 goes live (the root is released at once)
-        try restoreDatabase(from: scratch.base + "/backup")
+        try database.restore(from: scratch.base + "/backup")
         let before = trees()
         XCTAssertEqual(before, ["usr": "3\n", "states/1": "1\n", "states/2": "2\n"])
 
@@ -96,7 +81,7 @@ final class DiskAgreementTests: XCTestCase {
 
     func testAMissingDatabaseIsNotReplacedOnARootWithStates() throws {
         try makeRoot(installed: 2)
-        for file in databaseFiles { try? FileManager.default.removeItem(atPath: file) }
+        database.delete()
         XCTAssertThrowsExactly(DeployError.databaseMissing(root: rootPath), try open())
         XCTAssertThrowsExactly(DeployError.databaseMissing(root: rootPath), try ConaryRoot(path: rootPath, create: false))
         XCTAssertFalse(FileManager.default.fileExists(atPath: rootPath + "/conary/conary.db"), "no fresh database was made")
@@ -105,7 +90,7 @@ final class DiskAgreementTests: XCTestCase {
 
     func testATruncatedDatabaseIsRefusedToo() throws {
         try makeRoot(installed: 2)
-        for file in databaseFiles { try? FileManager.default.removeItem(atPath: file) }
+        database.delete()
         XCTAssertTrue(FileManager.default.createFile(atPath: rootPath + "/conary/conary.db", contents: Data()))
         let root = try open()
         assertRefused(try root.install(["app=1"], command: "t"), mentioning: "does not know state 1 and 2")

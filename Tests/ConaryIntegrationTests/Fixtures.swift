@@ -187,3 +187,30 @@ func runConary(_ binary: String, _ arguments: [String]) throws -> (status: Int32
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }
+
+/// A root's database files (the database, its write-ahead log and shared memory), copied away,
+/// put back or deleted as a backup, a restore from it or a loss would.
+struct DatabaseFiles {
+    let root: String
+
+    var paths: [String] { ["conary.db", "conary.db-wal", "conary.db-shm"].map { root + "/conary/" + $0 } }
+
+    func copy(to folder: String) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for file in paths where FileManager.default.fileExists(atPath: file) {
+            try FileManager.default.copyItem(atPath: file, toPath: folder + "/" + (file as NSString).lastPathComponent)
+        }
+    }
+
+    func restore(from folder: String) throws {
+        delete()
+        for file in paths {
+            let saved = folder + "/" + (file as NSString).lastPathComponent
+            if FileManager.default.fileExists(atPath: saved) { try FileManager.default.copyItem(atPath: saved, toPath: file) }
+        }
+    }
+
+    func delete() {
+        for file in paths { try? FileManager.default.removeItem(atPath: file) }
+    }
+}

@@ -246,13 +246,13 @@ final class IntegrityTests: XCTestCase {
             XCTAssertTrue(repaired.repairs.contains("Wrote the manifest of state 2 (usr) from the database."), "\(repaired.repairs)")
             XCTAssertNotNil(try StateManifests.storedRecord(try XCTUnwrap(try root.trees.manifest(at: .live)).troves[0].record, in: root.store))
         }
-        for file in databaseFiles { try? FileManager.default.removeItem(atPath: file) }
+        database.delete()
         XCTAssertEqual(try ConaryRoot.rebuildDatabase(path: rootPath).states, [1, 2])
     }
 
     // MARK: Rebuilding the database
 
-    private var databaseFiles: [String] { ["conary.db", "conary.db-wal", "conary.db-shm"].map { rootPath + "/conary/" + $0 } }
+    private var database: DatabaseFiles { DatabaseFiles(root: rootPath) }
 
     private struct Snapshot: Equatable {
         let states: [String]
@@ -269,7 +269,7 @@ final class IntegrityTests: XCTestCase {
         try makeRoot(installed: 3)
         try open().rollback(command: "t")  // state 2 live, 1 and 3 archived
         let before = try snapshot(try open())
-        for file in databaseFiles { try? FileManager.default.removeItem(atPath: file) }
+        database.delete()
         XCTAssertThrowsExactly(DeployError.databaseMissing(root: rootPath), try open())
 
         let report = try ConaryRoot.rebuildDatabase(path: rootPath)
@@ -289,17 +289,9 @@ final class IntegrityTests: XCTestCase {
         try makeRoot(installed: 1)
         try open().addRepository(name: "here", url: "file://" + scratch.base)
         try open().pin(1, true)
-        let backup = scratch.base + "/backup"
-        try FileManager.default.createDirectory(atPath: backup, withIntermediateDirectories: true)
-        for file in databaseFiles where FileManager.default.fileExists(atPath: file) {
-            try FileManager.default.copyItem(atPath: file, toPath: backup + "/" + (file as NSString).lastPathComponent)
-        }
+        try database.copy(to: scratch.base + "/backup")
         try open().install(["app=2"], command: "t")
-        for file in databaseFiles {
-            try? FileManager.default.removeItem(atPath: file)
-            let saved = backup + "/" + (file as NSString).lastPathComponent
-            if FileManager.default.fileExists(atPath: saved) { try FileManager.default.copyItem(atPath: saved, toPath: file) }
-        }
+        try database.restore(from: scratch.base + "/backup")
         XCTAssertThrowsError(try open().install(["app=3"], command: "t"), "the old copy disagrees with the disk")
 
         let report = try ConaryRoot.rebuildDatabase(path: rootPath)
@@ -341,7 +333,7 @@ final class IntegrityTests: XCTestCase {
         XCTAssertEqual(result.err, "conary: 1 problem found in 6 objects and 2 state trees (full: content); conary fsck --repair restores what it can.\n")
         result = try runConary(conary, ["fsck", "--repair", "--root", rootPath])
         XCTAssertEqual(result.status, 0, result.err)
-        for file in databaseFiles { try? FileManager.default.removeItem(atPath: file) }
+        database.delete()
         result = try runConary(conary, ["db", "rebuild", "--root", rootPath])
         XCTAssertEqual(result.status, 0, result.err)
         XCTAssertTrue(result.out.contains("Rebuilt the database from 2 state trees (states 1, 2; state 2 is active)."), result.out)
