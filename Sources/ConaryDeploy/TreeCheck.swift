@@ -56,15 +56,17 @@ public struct TreeCheck {
     public func problems(in usr: Int32) throws -> [TreeProblem] {
         var problems: [TreeProblem] = []
         var expected = RootLayout.stateFiles
+        var directories: Set<String> = []
         var regular: [(path: String, node: ArenaTree.Node)] = []
         if let usrNode = tree.lookup("/usr") {
-            var missingDirectory: String?
+            var brokenDirectory: String?
             try tree.walk(from: usrNode) { path, node in
                 expected.insert(path)
-                // What is below a missing directory is missing too; the directory says it.
-                if let missingDirectory, path.hasPrefix(missingDirectory + "/") { return }
+                // Below a directory that is missing or no longer a directory, the directory says it all.
+                if let brokenDirectory, path.hasPrefix(brokenDirectory + "/") { return }
+                if case .directory = node.kind { directories.insert(path) }
                 if let problem = try compareMetadata(path, node, in: usr) {
-                    if problem.kind == .missing, case .directory = node.kind { missingDirectory = path }
+                    if case .directory = node.kind, problem.kind == .missing || problem.detail == Self.typeChanged { brokenDirectory = path }
                     problems.append(problem)
                 } else if case .regular = node.kind, depth == .full {
                     regular.append((path, node))
@@ -72,9 +74,11 @@ public struct TreeCheck {
             }
         }
         problems += try compareContents(regular, in: usr)
-        try findUnexpected(in: usr, prefix: "", expected: expected, into: &problems)
+        try findUnexpected(in: usr, prefix: "", expected: expected, directories: directories, into: &problems)
         return problems.sorted { $0.path < $1.path }
     }
+
+    private static let typeChanged = "file type changed"
 
     private func compareMetadata(_ path: String, _ node: ArenaTree.Node, in usr: Int32) throws -> TreeProblem? {
         let shown = "/usr/" + path
@@ -85,7 +89,7 @@ public struct TreeCheck {
         case .regular: kindMatches = FileSystem.isRegular(st)
         case .symlink: kindMatches = FileSystem.isSymlink(st)
         }
-        guard kindMatches else { return TreeProblem(kind: .modified, path: shown, detail: "file type changed") }
+        guard kindMatches else { return TreeProblem(kind: .modified, path: shown, detail: Self.typeChanged) }
         if case let .symlink(target) = node.kind {
             let actual = try FileSystem.readLink(path, relativeTo: usr)
             return actual == target ? nil : TreeProblem(kind: .modified, path: shown, detail: "points to \(actual), expected \(target)")
@@ -124,16 +128,19 @@ public struct TreeCheck {
         }
     }
 
-    private func findUnexpected(in fd: Int32, prefix: String, expected: Set<String>, into problems: inout [TreeProblem]) throws {
+    /// Entries no record names, looked for only inside directories that are meant to be
+    /// directories (what stands where a file belongs is reported as that file's change).
+    private func findUnexpected(in fd: Int32, prefix: String, expected: Set<String>, directories: Set<String>,
+                                into problems: inout [TreeProblem]) throws {
         for name in try FileSystem.listDirectory(fd) {
             let path = prefix.isEmpty ? name : prefix + "/" + name
             guard expected.contains(path) else {
                 problems.append(TreeProblem(kind: .unexpected, path: "/usr/" + path, detail: ""))
                 continue
             }
-            if let st = FileSystem.lstat(name, relativeTo: fd), FileSystem.isDirectory(st) {
+            if directories.contains(path), let st = FileSystem.lstat(name, relativeTo: fd), FileSystem.isDirectory(st) {
                 let child = try Descriptor.directory(name, relativeTo: fd)
-                try findUnexpected(in: child.fd, prefix: path, expected: expected, into: &problems)
+                try findUnexpected(in: child.fd, prefix: path, expected: expected, directories: directories, into: &problems)
             }
         }
     }

@@ -92,11 +92,13 @@ struct TreeRepair {
         defer { try? FileSystem.removeTree(scratch, relativeTo: trees.conary.fd) }
         let scratchFD = try Descriptor.directory(scratch, relativeTo: trees.conary.fd)
         _ = try Blitter(tree: tree, store: store).place(index, in: scratchFD.fd)
-        // rename() replaces a file in one step but not a directory: one in the way goes first.
-        if let existing, FileSystem.isDirectory(existing) { try discard(name, in: parentFD) }
+        // rename() replaces a file with a file in one step, but nothing else: a directory in
+        // the way, or anything where a directory goes, is moved out first.
+        var isDirectory = false
+        if case .directory = node.kind { isDirectory = true }
+        if let existing, isDirectory || FileSystem.isDirectory(existing) { try discard(name, in: parentFD) }
         try sys("Replacing", name, renameat(scratchFD.fd, node.name, parentFD, name))
-        if case .directory = node.kind { return true }
-        return false
+        return isDirectory
     }
 
     /// Deletes `name` through the trash: renamed out of the tree first, so a crash never

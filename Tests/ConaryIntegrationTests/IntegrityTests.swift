@@ -216,6 +216,23 @@ final class IntegrityTests: XCTestCase {
         XCTAssertEqual(readFile(rootPath + "/usr/bin/app"), "app 1")
     }
 
+    func testRepairPutsBackWhatChangedType() throws {
+        try makeRoot(installed: 2)
+        let archived = rootPath + "/conary/states/1/usr"
+        // A directory became a file, a file became a directory, a file became a symlink.
+        try FileManager.default.removeItem(atPath: archived + "/share/app")
+        try "not a directory".write(toFile: archived + "/share/app", atomically: false, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: archived + "/bin/app")
+        try FileManager.default.createDirectory(atPath: archived + "/bin/app/inside", withIntermediateDirectories: true)
+        let root = try open()
+        XCTAssertEqual(problems(try root.fsck(depth: .fast, repair: false)),
+                       ["state 1: modified: /usr/bin/app (file type changed)", "state 1: modified: /usr/share/app (file type changed)"])
+        XCTAssertEqual(problems(try root.fsck(depth: .full, repair: true)), [])
+        XCTAssertEqual(readFile(archived + "/bin/app"), "app 1")
+        XCTAssertEqual(readFile(archived + "/share/app/data"), "shared")
+        XCTAssertEqual(try root.rollback(command: "t").id, 1)
+    }
+
     func testRepairRestoresMissingDirectoriesAndManifests() throws {
         try makeRoot(installed: 2)
         try FileManager.default.removeItem(atPath: rootPath + "/conary/states/1/usr/share")
