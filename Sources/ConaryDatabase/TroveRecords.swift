@@ -103,22 +103,34 @@ extension DatabaseSession {
 
     /// All files of the given troves, with the index of the trove in `troves` as owner.
     public func files(of troves: [Trove]) throws -> [(owner: Int, entry: FileEntry)] {
-        var position: [Int64: Int] = [:]
-        for (index, trove) in troves.enumerated() { position[trove.id!] = index }
-        guard !troves.isEmpty else { return [] }
-        let ids = troves.map { String($0.id!) }.joined(separator: ",")
+        let byTrove = try filesByTrove(troves)
+        return Self.owned(byTrove, of: troves)
+    }
+
+    /// Each trove's files, by trove id, in recorded order: read once when many trees share troves.
+    public func filesByTrove(_ troves: [Trove]) throws -> [Int64: [FileEntry]] {
+        guard !troves.isEmpty else { return [:] }
+        let ids = Set(troves.compactMap(\.id)).map(String.init).joined(separator: ",")
         let rows = try Row.fetchCursor(db, sql: """
             SELECT troveId, path, kind, objectId, sha256, size, mode, uid, gid, target, flags
             FROM files WHERE troveId IN (\(ids)) ORDER BY troveId, id
             """)
-        var result: [(Int, FileEntry)] = []
+        var result: [Int64: [FileEntry]] = [:]
         while let row = try rows.next() {
             let entry = FileEntry(
                 path: row[1], kind: FileKind(rawValue: row[2])!, objectID: row[3], sha256: row[4], size: row[5],
                 mode: row[6], uid: row[7], gid: row[8], target: row[9], flags: FileFlags(rawValue: row[10]))
-            result.append((position[row[0]]!, entry))
+            result[row[0], default: []].append(entry)
         }
         return result
+    }
+
+    /// Files grouped by trove, flattened with each one's owner (its trove's index in `troves`),
+    /// troves in the order they were recorded.
+    public static func owned(_ files: [Int64: [FileEntry]], of troves: [Trove]) -> [(owner: Int, entry: FileEntry)] {
+        troves.indices.sorted { (troves[$0].id ?? 0) < (troves[$1].id ?? 0) }.flatMap { index in
+            troves[index].id.map { files[$0, default: []] }.map { $0.map { (owner: index, entry: $0) } } ?? []
+        }
     }
 
     /// Regular-file bytes of the given troves.

@@ -68,9 +68,7 @@ public struct StateManifests {
     /// longer matches its id.
     public static func storedRecord(_ id: String, in store: ObjectStore) throws -> DatabaseSession.StoredRecord? {
         guard store.contains(id) else { return nil }
-        let file = try store.openObject(id)
-        let path = "conary/objects/" + ObjectStore.relativePath(id)
-        guard try ObjectStore.objectID(of: file.fd, path: path, buffer: ReadBuffer()) == id,
+        guard try store.matchesID(id, buffer: ReadBuffer()),
               let bytes = try FileSystem.readFile(ObjectStore.relativePath(id), relativeTo: store.directory.fd, limit: StateTrees.manifestLimit),
               let record = try? JSONDecoder().decode(TroveRecord.self, from: Data(bytes)) else { return nil }
         return DatabaseSession.StoredRecord(record: record, sha256: Hashing.sha256Hex(bytes), size: Int64(bytes.count))

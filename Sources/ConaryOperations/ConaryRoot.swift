@@ -112,8 +112,13 @@ public final class ConaryRoot {
 
     /// The in-memory tree of a set of troves (conflicts are found here, before any change).
     func buildTree(_ troves: [Trove]) throws -> ArenaTree {
-        let files = try database.read { try $0.files(of: troves) }
-        return try TreeBuilder.build(.init(ownerNames: troves.map(\.spec), files: files), layout: layout)
+        try buildTree(troves, files: try database.read { try $0.filesByTrove(troves) })
+    }
+
+    /// The tree of `troves` from their files read already (`filesByTrove`), for many trees that
+    /// share troves.
+    func buildTree(_ troves: [Trove], files: [Int64: [FileEntry]]) throws -> ArenaTree {
+        try TreeBuilder.build(.init(ownerNames: troves.map(\.spec), files: DatabaseSession.owned(files, of: troves)), layout: layout)
     }
 
     public func tree(ofState id: Int64) throws -> ArenaTree {

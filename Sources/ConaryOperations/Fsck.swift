@@ -86,11 +86,13 @@ extension ConaryRoot {
         let known = Set(records.map(\.id))
         let unused = try store.storedObjectIDs().filter { !known.contains($0) }.count
 
-        var reports: [TreeReport] = []
-        for (location, state, record) in try keptTrees() {
-            let problems = try trees.problems(at: location, check: TreeCheck(tree: try tree(ofState: state), depth: depth, verified: verified))
-            reports.append(TreeReport(state: state, location: location.description, problems: problems,
-                                      manifestProblem: try manifestProblem(at: location, of: record)))
+        let kept = try keptTrees()
+        let problems = try Parallel.map(kept.count) { index in
+            try trees.problems(at: kept[index].location, check: TreeCheck(tree: kept[index].tree, depth: depth, verified: verified))
+        }
+        let reports = try kept.indices.map { index in
+            TreeReport(state: kept[index].state, location: kept[index].location.description, problems: problems[index],
+                       manifestProblem: try manifestProblem(of: kept[index]))
         }
         let unsealed = records.indices.filter { results[$0].fault == nil && results[$0].unsealed }.map { records[$0].id }
         return FsckReport(objectsChecked: records.count, objectFaults: faults, unusedObjects: unused, trees: reports,
@@ -126,38 +128,62 @@ extension ConaryRoot {
             }
         }
         guard depth == .full else { return examination }
-        let file = try store.openObject(id)
-        let actual: String
         do {
-            actual = try ObjectStore.objectID(of: file.fd, path: "conary/objects/" + ObjectStore.relativePath(id), buffer: buffer)
+            guard try store.matchesID(id, buffer: buffer) else { return fault("content or metadata no longer match its id") }
         } catch let error as SystemError where error.errno == EIO {
             return fault("its content cannot be read (\(error))")
         }
-        guard actual == id else { return fault("content or metadata no longer match its id") }
-        examination.identity = FileIdentity(try file.stat())
+        examination.identity = FileIdentity(st)
         return examination
     }
 
     private static let missingObject = "missing from the store"
 
-    /// The trees on disk of states the database keeps (active or archived), with their records.
-    private func keptTrees() throws -> [(location: StateTrees.Location, state: Int64, record: SystemState)] {
-        let kept = Dictionary(uniqueKeysWithValues: try database.read { try $0.keptStates() }.map { ($0.id, $0) })
-        return try trees.treesOnDisk().compactMap { location, state in
+    /// A tree on disk of a state the database keeps (active or archived), with the tree its
+    /// records describe.
+    private struct KeptTree {
+        let location: StateTrees.Location
+        let record: SystemState
+        let members: [Trove]
+        let tree: ArenaTree
+        var state: Int64 { record.id }
+    }
+
+    /// Every kept tree on disk. States with the same troves (a rollback target and the state
+    /// it came back to, say) share one built tree, and the distinct ones are built in parallel:
+    /// building trees from records is most of a fast check's time.
+    private func keptTrees() throws -> [KeptTree] {
+        let (kept, members) = try database.read { session in
+            let kept = Dictionary(uniqueKeysWithValues: try session.keptStates().map { ($0.id, $0) })
+            return (kept, Dictionary(uniqueKeysWithValues: try kept.keys.map { ($0, try session.members(ofState: $0)) }))
+        }
+        let onDisk = try trees.treesOnDisk().compactMap { location, state -> (location: StateTrees.Location, record: SystemState, members: [Trove])? in
             guard let state, let record = kept[state] else { return nil }
-            return (location, state, record)
+            return (location, record, members[state] ?? [])
+        }
+        var slotOfTroves: [[Int64]: Int] = [:]
+        var distinct: [[Trove]] = []
+        let slots = onDisk.map { entry in
+            let ids = entry.members.compactMap(\.id)
+            if let slot = slotOfTroves[ids] { return slot }
+            slotOfTroves[ids] = distinct.count
+            distinct.append(entry.members)
+            return distinct.count - 1
+        }
+        let files = try database.read { try $0.filesByTrove(distinct.flatMap { $0 }) }
+        let built = try Parallel.map(distinct.count) { try buildTree(distinct[$0], files: files) }
+        return onDisk.indices.map { index in
+            KeptTree(location: onDisk[index].location, record: onDisk[index].record, members: onDisk[index].members, tree: built[slots[index]])
         }
     }
 
-    private func manifestProblem(at location: StateTrees.Location, of state: SystemState) throws -> String? {
+    private func manifestProblem(of kept: KeptTree) throws -> String? {
         let manifest: StateManifest?
-        do { manifest = try trees.manifest(at: location) } catch let error as DeployError { return error.description }
+        do { manifest = try trees.manifest(at: kept.location) } catch let error as DeployError { return error.description }
         guard let manifest else { return "the tree has no manifest" }
-        let (members, records) = try database.read { session in
-            let members = try session.members(ofState: state.id)
-            return (members, try session.recordObjects(of: members))
-        }
-        let recorded = Set(members.map { "\(TroveRecord.label($0)) \(records[$0.id!] ?? "-")" })
+        let state = kept.record
+        let records = try database.read { try $0.recordObjects(of: kept.members) }
+        let recorded = Set(kept.members.map { "\(TroveRecord.label($0)) \(records[$0.id!] ?? "-")" })
         let listed = Set(manifest.troves.map { "\($0.trove) \($0.record)" })
         guard manifest.state.id == state.id, manifest.state.treeHash == state.treeHash, recorded == listed else {
             return "the manifest does not describe what the database records for state \(state.id)"
@@ -200,8 +226,8 @@ extension ConaryRoot {
     private func restoreFromTrees(_ lost: inout Set<String>) throws -> [String] {
         var messages: [String] = []
         let buffer = ReadBuffer()
-        for (location, state, _) in try keptTrees() where !lost.isEmpty {
-            let tree = try tree(ofState: state)
+        for kept in try keptTrees() where !lost.isEmpty {
+            let (location, state, tree) = (kept.location, kept.state, kept.tree)
             guard let usrNode = tree.lookup("/usr") else { continue }
             let usr = try trees.openTree(at: location)
             try tree.walk(from: usrNode) { path, node in
@@ -254,8 +280,8 @@ extension ConaryRoot {
     private func repairTrees(_ report: FsckReport, faulted: Set<String>) throws -> [String] {
         var messages: [String] = []
         let byLocation = Dictionary(report.trees.map { ($0.location, $0) }, uniquingKeysWith: { first, _ in first })
-        for (location, state, record) in try keptTrees() {
-            let tree = try tree(ofState: state)
+        for kept in try keptTrees() {
+            let (location, state, tree) = (kept.location, kept.state, kept.tree)
             var problems = byLocation[location.description]?.problems ?? []
             let listed = Set(problems.map(\.path))
             problems += try staleLinks(in: tree, at: location, faulted: faulted).filter { !listed.contains($0.path) }
@@ -265,7 +291,7 @@ extension ConaryRoot {
                 if fixed > 0 { messages.append("Repaired \(fixed) path\(fixed == 1 ? "" : "s") of state \(state)'s tree (\(location)).") }
             }
             // Asked again: forgetting a lost trove record makes the manifests that named it stale.
-            if try manifestProblem(at: location, of: record) != nil {
+            if try manifestProblem(of: kept) != nil {
                 try trees.rewriteManifest(try StateManifests(database: database, store: store).manifest(ofState: state), at: location)
                 messages.append("Wrote the manifest of state \(state) (\(location)) from the database.")
             }
@@ -283,10 +309,8 @@ extension ConaryRoot {
         var sealed = [String?](repeating: nil, count: candidates.count)
         try sealed.withUnsafeMutableBufferPointer { slots in
             try Parallel.forEach(candidates.count, makeContext: { ReadBuffer() }) { index, buffer in
-                let id = candidates[index]
-                let file = try store.openObject(id)
-                guard try ObjectStore.objectID(of: file.fd, path: "conary/objects/" + ObjectStore.relativePath(id), buffer: buffer) == id else { return }
-                slots[index] = try store.seal(id)
+                guard try store.matchesID(candidates[index], buffer: buffer) else { return }
+                slots[index] = try store.seal(candidates[index])
             }
         }
         let digestsFound = candidates.indices.compactMap { index in sealed[index].map { (candidates[index], $0) } }

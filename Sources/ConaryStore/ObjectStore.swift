@@ -78,6 +78,13 @@ public final class ObjectStore: @unchecked Sendable {
         return metadata.objectID(contentSHA256: sha256)
     }
 
+    /// Whether object `id` still hashes to its id (content, mode, owner and xattrs). On a sealed
+    /// object, a damaged block fails the read with EIO.
+    package func matchesID(_ id: String, buffer: ReadBuffer) throws -> Bool {
+        let file = try openObject(id)
+        return try ObjectStore.objectID(of: file.fd, path: path + "/" + ObjectStore.relativePath(id), buffer: buffer) == id
+    }
+
     /// Moves a damaged object out of the store into `folder` (on the store's filesystem), so
     /// that it is never linked again and an import or repair can put a good copy in its place.
     /// The file keeps its inode: trees that still link it are re-linked by the repair.

@@ -27,4 +27,13 @@ package enum Parallel {
         }
         if let firstError { throw firstError }
     }
+
+    /// `transform` of 0..<count, computed as `forEach` does, in index order.
+    package static func map<Result>(_ count: Int, _ transform: (Int) throws -> Result) throws -> [Result] {
+        var results = [Result?](repeating: nil, count: count)
+        try results.withUnsafeMutableBufferPointer { slots in
+            try forEach(count, makeContext: {}) { index, _ in slots[index] = try transform(index) }
+        }
+        return results.map { $0! }
+    }
 }

@@ -210,16 +210,21 @@ package enum FileSystem {
         rewinddir(stream)
         var names: [String] = []
         while let entry = readdir(stream) {
-            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            // Read in place: copying the 256-byte name field for every entry is most of the cost.
+            let start = UnsafeRawPointer(entry).advanced(by: nameOffset).assumingMemoryBound(to: CChar.self)
+            let bytes = UnsafeRawBufferPointer(start: start, count: strlen(start))
+            if bytes.elementsEqual(".".utf8) || bytes.elementsEqual("..".utf8) { continue }
             // A repaired name (U+FFFD for bad bytes) would name another file, so such a name is
             // an error naming its bytes (errno EILSEQ, the path the escaped name).
             guard let name = String(validating: bytes, as: UTF8.self) else {
-                throw SystemError(operation: "Reading the name", path: escapedName(bytes), errno: EILSEQ)
+                throw SystemError(operation: "Reading the name", path: escapedName(Array(bytes)), errno: EILSEQ)
             }
-            if name != "." && name != ".." { names.append(name) }
+            names.append(name)
         }
         return names
     }
+
+    private static let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
 
     /// A file name's bytes as text: printable ASCII as it is, every other byte as \xNN.
     private static func escapedName(_ bytes: [UInt8]) -> String {

@@ -51,8 +51,12 @@ public enum TreeBuilder {
     /// The path's components with the layout's relocations applied (/etc/x → /usr/etc/x,
     /// /boot/vmlinuz-V → /usr/lib/modules/V/vmlinuz).
     static func components(of path: String, owner: String, layout: RootLayout) throws -> [String] {
-        var parts = path.split(separator: "/").map(String.init).filter { $0 != "." }
-        if parts.contains("..") { throw TreeError.pathClimbsOut(trove: owner, path: path) }
+        // One pass: this runs for every file of every state a command builds.
+        var parts: [String] = []
+        for part in path.split(separator: "/") where part != "." {
+            if part == ".." { throw TreeError.pathClimbsOut(trove: owner, path: path) }
+            parts.append(String(part))
+        }
         if let first = parts.first, let replacement = layout.relocations[first] {
             parts = replacement + parts.dropFirst()
         }
