@@ -49,23 +49,26 @@ extension DatabaseSession {
     public func replaceIndex(of repository: String, with entries: [IndexEntry]) throws {
         try db.execute(sql: "DELETE FROM indexEntries WHERE repository = ?", arguments: [repository])
         let insert = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO indexEntries (repository, name, version, architecture, filename, size, sha256, summary, relationFields)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT OR IGNORE INTO indexEntries (repository, name, version, architecture, filename, size, sha256, summary, relationFields,
+                                                priority, essential, installedSize)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for entry in entries {
             try insert.execute(arguments: [repository, entry.name, entry.version, entry.architecture, entry.filename, entry.size,
-                                           entry.sha256, entry.summary, entry.relationFields])
+                                           entry.sha256, entry.summary, entry.relationFields, entry.priority, entry.essential,
+                                           entry.installedSize])
         }
     }
 
     /// Every synced index entry with its repository, by repository, name and version.
     public func indexEntries() throws -> [(entry: IndexEntry, repository: Repository)] {
         try Row.fetchAll(db, sql: """
-            SELECT e.name, e.version, e.architecture, e.filename, e.size, e.sha256, e.summary, e.relationFields, e.repository, r.url
+            SELECT e.name, e.version, e.architecture, e.filename, e.size, e.sha256, e.summary, e.relationFields, e.repository, r.url,
+                e.priority, e.essential, e.installedSize
             FROM indexEntries e JOIN repositories r ON r.name = e.repository ORDER BY e.repository, e.name, e.version
             """).map { row in
             (IndexEntry(name: row[0], version: row[1], architecture: row[2], filename: row[3], size: row[4], sha256: row[5],
-                        summary: row[6], relationFields: row[7]),
+                        summary: row[6], relationFields: row[7], priority: row[10], essential: row[11], installedSize: row[12]),
              Repository(name: row[8], url: row[9]))
         }
     }

@@ -203,6 +203,15 @@ public final class StateDatabase: @unchecked Sendable {
             // The object holding each trove's record (TroveRecord), which state manifests name.
             try db.alter(table: "troves") { t in t.add(column: "recordObject", .text) }
         }
+        migrator.registerMigration("v7-index-ranking") { db in
+            // What apt ranks providers by, and the size a package takes once unpacked; entries
+            // synced before this have none until their repository's next sync.
+            try db.alter(table: "indexEntries") { t in
+                t.add(column: "priority", .text)
+                t.add(column: "essential", .boolean).notNull().defaults(to: false)
+                t.add(column: "installedSize", .integer)
+            }
+        }
         return migrator
     }
 }

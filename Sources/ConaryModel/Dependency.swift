@@ -70,9 +70,15 @@ public struct IndexEntry: Equatable, Sendable {
     public var summary: String?
     /// The relation fields as deb822 lines ("Depends: a (>= 1), b"), kept as written.
     public var relationFields: String
+    /// Debian's Priority (required, important, standard, optional, extra) and Essential flag:
+    /// apt ranks the providers of a virtual package by them.
+    public var priority: String?
+    public var essential: Bool
+    /// Bytes the unpacked package takes (Installed-Size, given in KiB).
+    public var installedSize: Int64?
 
     public init(name: String, version: String, architecture: String, filename: String, size: Int64, sha256: String,
-                summary: String?, relationFields: String) {
+                summary: String?, relationFields: String, priority: String? = nil, essential: Bool = false, installedSize: Int64? = nil) {
         self.name = name
         self.version = version
         self.architecture = architecture
@@ -81,6 +87,9 @@ public struct IndexEntry: Equatable, Sendable {
         self.sha256 = sha256
         self.summary = summary
         self.relationFields = relationFields
+        self.priority = priority
+        self.essential = essential
+        self.installedSize = installedSize
     }
 }
 

@@ -38,16 +38,21 @@ public enum InstallReason: Equatable, Hashable, Sendable, Codable, CustomStringC
     case explicit
     /// Pulled in because the named trove needs it.
     case requiredBy(String)
+    /// Pulled in because the named trove recommends it (apt's default, `--no-recommends` to skip).
+    case recommendedBy(String)
     /// Pulled in by the solver with no single trove to name.
     case dependency
 
     private static let requiredByPrefix = "required by "
+    private static let recommendedByPrefix = "recommended by "
 
     public init(_ text: String) {
         if text == "explicit" {
             self = .explicit
         } else if text.hasPrefix(Self.requiredByPrefix) {
             self = .requiredBy(String(text.dropFirst(Self.requiredByPrefix.count)))
+        } else if text.hasPrefix(Self.recommendedByPrefix) {
+            self = .recommendedBy(String(text.dropFirst(Self.recommendedByPrefix.count)))
         } else {
             self = .dependency
         }
@@ -57,6 +62,7 @@ public enum InstallReason: Equatable, Hashable, Sendable, Codable, CustomStringC
         switch self {
         case .explicit: return "explicit"
         case let .requiredBy(name): return Self.requiredByPrefix + name
+        case let .recommendedBy(name): return Self.recommendedByPrefix + name
         case .dependency: return "dependency"
         }
     }

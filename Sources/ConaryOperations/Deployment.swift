@@ -31,10 +31,12 @@ extension ConaryRoot {
         public let added: [String]
         public let updated: [String]
         public let removed: [String]
+        /// The arriving troves that were asked for (name=version), which name the changeset.
+        public var requested: [String] = []
         /// Regular-file bytes of the troves that arrive (linked from the store, not copied).
         public let incomingBytes: Int64
         /// How much bigger (or, negative, smaller) the new state's tree is than the active one
-        /// (a package still to download counts with its file size).
+        /// (a package still to download counts with its index's Installed-Size, else its file size).
         public let treeGrowth: Int64
         /// Package files to fetch from repositories before the state can be built.
         public var downloads: [PackageDownload] = []
@@ -43,10 +45,16 @@ extension ConaryRoot {
 
         public var downloadBytes: Int64 { downloads.reduce(0) { $0 + $1.size } }
 
+        /// One line naming what was asked for ("install python3 and 40 dependencies"); it
+        /// becomes the state's summary.
         public var summary: String {
-            [("install", added), ("update", updated), ("remove", removed)].filter { !$0.1.isEmpty }
-                .map { "\($0.0) \(Plan.abbreviated($0.1))" }.joined(separator: "; ")
+            let installs = requested.isEmpty ? Plan.abbreviated(added)
+                : Plan.abbreviated(requested) + (added.count > requested.count ? " and \(Plan.count(added.count - requested.count, "dependency", "dependencies"))" : "")
+            return [("install", added.isEmpty ? "" : installs), ("update", Plan.abbreviated(updated)), ("remove", Plan.abbreviated(removed))]
+                .filter { !$0.1.isEmpty }.map { "\($0.0) \($0.1)" }.joined(separator: "; ")
         }
+
+        private static func count(_ number: Int, _ one: String, _ many: String) -> String { "\(number) \(number == 1 ? one : many)" }
 
         var isEmpty: Bool { added.isEmpty && updated.isEmpty && removed.isEmpty }
 
@@ -61,9 +69,10 @@ extension ConaryRoot {
     /// is imported first. A trove whose name is installed replaces that version.
     /// `resolving: false` installs exactly what is named (rpm's --nodeps): requirements and
     /// conflicts are not checked, nothing is pulled in; obsoletes still replace.
+    /// `recommends`: what the new troves recommend comes too, where it can (apt's default).
     @discardableResult
-    public func install(_ specs: [String], resolving: Bool = true, command: String) throws -> DeployResult {
-        try apply(try planInstall(specs, resolving: resolving), command: command)
+    public func install(_ specs: [String], resolving: Bool = true, recommends: Bool = true, command: String) throws -> DeployResult {
+        try apply(try planInstall(specs, resolving: resolving, recommends: recommends), command: command)
     }
 
     /// Removes troves; one whose removal would leave an installed trove with an unmet
@@ -76,8 +85,8 @@ extension ConaryRoot {
     /// Moves installed troves (all, or the named ones) to their newest versions whose
     /// requirements can be met, pulling in what those need.
     @discardableResult
-    public func update(_ names: [String], command: String) throws -> DeployResult {
-        try apply(try planUpdate(names), command: command)
+    public func update(_ names: [String], recommends: Bool = true, command: String) throws -> DeployResult {
+        try apply(try planUpdate(names, recommends: recommends), command: command)
     }
 
     /// Removes the troves that were installed only because something needed them and that
@@ -98,7 +107,7 @@ extension ConaryRoot {
         return try deploy(members, reasons: reasons, kind: plan.kind, summary: plan.summary, command: command)
     }
 
-    public func planInstall(_ specs: [String], resolving: Bool = true) throws -> Plan {
+    public func planInstall(_ specs: [String], resolving: Bool = true, recommends: Bool = true) throws -> Plan {
         guard !specs.isEmpty else { throw ConaryError.missingOperand("Name at least one trove to install.") }
         let files = Self.packageFiles(among: specs)
         let imported = try importPackages(files)
@@ -128,7 +137,7 @@ extension ConaryRoot {
             }
             wanted.insert(unit)
         }
-        let outcome = try context.resolver.install(wanted.sorted(), locked: context.locked)
+        let outcome = try context.resolver.install(wanted.sorted(), locked: context.locked, recommends: recommends && resolving)
         let plan = try context.plan(kind: .install, outcome: outcome, explicit: wanted, root: self)
         guard !plan.isEmpty else {
             throw ConaryError.nothingToDo("Nothing to do: \(specs.joined(separator: ", ")) already in the active state.")
@@ -170,7 +179,7 @@ extension ConaryRoot {
                     treeGrowth: try bytes(of: members) - bytes(of: before))
     }
 
-    public func planUpdate(_ names: [String]) throws -> Plan {
+    public func planUpdate(_ names: [String], recommends: Bool = true) throws -> Plan {
         let context = try ResolutionContext(root: self)
         let named = try names.map { name -> Int in
             let request = try TroveSelection.Request(name)
@@ -181,7 +190,7 @@ extension ConaryRoot {
             if context.pinned.contains(request.packageName) { throw ConaryError.pinned(name) }
             return unit
         }
-        let outcome = try context.resolver.update(named, locked: context.locked)
+        let outcome = try context.resolver.update(named, locked: context.locked, recommends: recommends)
         let plan = try context.plan(kind: .update, outcome: outcome, explicit: [], root: self)
         guard !plan.isEmpty else { throw ConaryError.nothingToDo("Nothing to update: every trove is at its newest version.") }
         return plan

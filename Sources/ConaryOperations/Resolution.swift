@@ -89,7 +89,7 @@ struct ResolutionContext {
         let after = Set(outcome.installed)
         let arriving = after.subtracting(installed).sorted()
         var leaving = Set(installed).subtracting(after)
-        var added: [String] = [], updated: [String] = [], memberReasons: [Int64: InstallReason] = [:], downloadReasons: [String: InstallReason] = [:]
+        var added: [String] = [], requested: [String] = [], updated: [String] = [], memberReasons: [Int64: InstallReason] = [:], downloadReasons: [String: InstallReason] = [:]
         for index in after.sorted() {
             let replaced = leaving.first { units[$0].name == units[index].name }
             let reason: InstallReason
@@ -99,6 +99,8 @@ struct ResolutionContext {
                 reason = previous
             } else if let needer = outcome.requiredBy[index] {
                 reason = .requiredBy(units[needer].name)
+            } else if let recommender = outcome.recommendedBy[index] {
+                reason = .recommendedBy(units[recommender].name)
             } else {
                 reason = .dependency
             }
@@ -109,22 +111,28 @@ struct ResolutionContext {
                 leaving.remove(replaced)
                 updated.append("\(units[index].name) \(units[replaced].version) → \(units[index].version)")
             } else {
-                if case .requiredBy = reason {
-                    added.append("\(units[index].spec) (\(reason))")
-                } else {
-                    added.append(units[index].spec)
+                // A download names its repository, as apt's "Inst" lines do.
+                let origin = units[index].download.map { " [\($0.repository)]" } ?? ""
+                switch reason {
+                case .requiredBy, .recommendedBy: added.append("\(units[index].spec)\(origin) (\(reason))")
+                case .explicit, .dependency: added.append(units[index].spec + origin)
                 }
+                if explicit.contains(index) { requested.append(units[index].spec) }
             }
         }
         let removed = leaving.sorted().map { units[$0].spec }
         let members = after.sorted().flatMap { units[$0].troves }
         let before = installed.flatMap { units[$0].troves }
         let downloads = arriving.compactMap { units[$0].download }
-        // What a download will unpack is not known yet; its package size stands in for it.
-        let downloadBytes = downloads.reduce(Int64(0)) { $0 + $1.size }
-        return ConaryRoot.Plan(kind: kind, members: members, reasons: memberReasons, added: added, updated: updated, removed: removed,
-                               incomingBytes: try root.bytes(of: arriving.flatMap { units[$0].troves }),
-                               treeGrowth: try root.bytes(of: members) - root.bytes(of: before) + downloadBytes,
-                               downloads: downloads, downloadReasons: downloadReasons)
+        // What a download will unpack: the index's Installed-Size, else the package size.
+        let unpackedBytes = arriving.reduce(Int64(0)) { total, index in
+            total + (units[index].download.map { units[index].installedSize ?? $0.size } ?? 0)
+        }
+        var plan = ConaryRoot.Plan(kind: kind, members: members, reasons: memberReasons, added: added, updated: updated, removed: removed,
+                                   incomingBytes: try root.bytes(of: arriving.flatMap { units[$0].troves }),
+                                   treeGrowth: try root.bytes(of: members) - root.bytes(of: before) + unpackedBytes,
+                                   downloads: downloads, downloadReasons: downloadReasons)
+        plan.requested = requested
+        return plan
     }
 }

@@ -12,10 +12,14 @@ package final class Resolver {
     /// Per unit, its requirements and conflicts as pool ids and as the package wrote them
     /// (different texts can share one id once versions become rungs).
     private var requirementIDs: [[SolverPool.ID]] = []
-    /// First alternatives of Debian "a | b" requirements: dpkg's convention makes the first
-    /// one the default, and apt takes it when the group is not met otherwise.
-    private var firstAlternatives: Set<SolverPool.ID> = []
+    /// Each unit's relations as AptChoices walks them (Debian units only: libsolv's own
+    /// choices are dnf's, which is libsolv too).
+    private var choiceRelations: [AptChoices.Relations] = []
     private var relationTexts: [[SolverPool.ID: String]] = []
+    /// The capability each translated relation names, to list the versions that exist when
+    /// none fits.
+    private var capabilities: [SolverPool.ID: String] = [:]
+    private var translated: [TranslationKey: SolverPool.ID] = [:]
 
     package init(_ universe: ResolverUniverse) {
         units = universe.installed + universe.available
@@ -31,8 +35,9 @@ package final class Resolver {
         for (index, unit) in units.enumerated() {
             let translate = { (relation: Dependency) -> SolverPool.ID in self.translate(relation, scheme: unit.scheme, ladder: ladder) }
             let alternatives = unit.requires.map { group in group.map(translate) }
-            let requires = alternatives.map { $0.reduce(0) { $0 == 0 ? $1 : self.pool.either($0, $1) } }
-            if unit.scheme == .deb { firstAlternatives.formUnion(alternatives.filter { $0.count > 1 }.map { $0[0] }) }
+            let recommended = unit.recommends.map { group in group.map(translate) }
+            let either = { (group: [SolverPool.ID]) in group.reduce(0) { $0 == 0 ? $1 : self.pool.either($0, $1) } }
+            let requires = alternatives.map(either)
             // A versioned provide offers exactly its version.
             let provides = unit.provides.map { provide -> SolverPool.ID in
                 guard let version = provide.version else { return pool.name(provide.capability) }
@@ -41,7 +46,14 @@ package final class Resolver {
             let conflicts = unit.conflicts.map(translate)
             let spec = SolverPool.SolvableSpec(name: unit.name, rung: ladder.rung(unit.name, unit.version), provides: provides,
                                                requires: requires, conflicts: conflicts,
-                                               obsoletes: unit.obsoletes.map(translate))
+                                               obsoletes: unit.obsoletes.map(translate), recommends: recommended.map(either))
+            let named = { (groups: [[Dependency]], ids: [[SolverPool.ID]]) in
+                zip(groups, ids).map { group, ids in zip(group, ids).map { (dep: $1, name: $0.capability) } }
+            }
+            choiceRelations.append(unit.scheme == .deb
+                ? AptChoices.Relations(requires: named(unit.requires, alternatives), recommends: named(unit.recommends, recommended),
+                                       conflicts: conflicts)
+                : AptChoices.Relations(requires: [], recommends: [], conflicts: []))
             let id = pool.add(spec, installed: index < installedCount)
             solvables.append(id)
             unitOf[id] = index
@@ -59,23 +71,37 @@ package final class Resolver {
         package var installed: [Int]
         /// For units the solver pulled in: the unit whose requirement brought each one.
         package var requiredBy: [Int: Int]
+        /// For units installed as recommendations: the unit that recommends each one.
+        package var recommendedBy: [Int: Int] = [:]
 
-        package init(installed: [Int], requiredBy: [Int: Int]) {
+        package init(installed: [Int], requiredBy: [Int: Int], recommendedBy: [Int: Int] = [:]) {
             self.installed = installed
             self.requiredBy = requiredBy
+            self.recommendedBy = recommendedBy
         }
     }
 
-    /// Installs `requested` (indices), keeping `locked` installed units as they are.
-    package func install(_ requested: [Int], locked: [Int]) throws -> Outcome {
-        try run(requested.map { .install(solvables[$0]) } + locked.map { .lock(solvables[$0]) }, action: "install")
+    /// Installs `requested` (indices), keeping `locked` installed units as they are; with
+    /// `recommends`, what the new units recommend comes too where it can.
+    package func install(_ requested: [Int], locked: [Int], recommends: Bool = false) throws -> Outcome {
+        try run(requested.map { .install(solvables[$0]) } + locked.map { .lock(solvables[$0]) }, action: "install",
+                choices: requested, recommends: recommends)
     }
 
     /// Moves the named installed units (or all when none is named) to the newest versions
     /// whose requirements can be met.
-    package func update(_ named: [Int], locked: [Int]) throws -> Outcome {
+    package func update(_ named: [Int], locked: [Int], recommends: Bool = false) throws -> Outcome {
         let jobs: [SolverPool.Job] = named.isEmpty ? [.updateAll] : named.map { .update(solvables[$0]) }
-        return try run(jobs + locked.map { .lock(solvables[$0]) }, action: "update")
+        // apt follows the requirements of each newer version as it would for an install;
+        // pinned names stay where they are.
+        let updating = (named.isEmpty ? Array(0..<installedCount) : named).filter { !locked.contains($0) }
+        var newest = Dictionary(updating.map { (units[$0].name, $0) }, uniquingKeysWith: { first, _ in first })
+        for index in units.indices.dropFirst(installedCount) {
+            guard let current = newest[units[index].name], units[current].scheme.compare(units[current].version, units[index].version) < 0 else { continue }
+            newest[units[index].name] = index
+        }
+        let successors = newest.values.filter { $0 >= installedCount }.sorted()
+        return try run(jobs + locked.map { .lock(solvables[$0]) }, action: "update", choices: successors, recommends: recommends)
     }
 
     /// Installed units that no explicitly installed unit needs, directly or through others.
@@ -101,15 +127,30 @@ package final class Resolver {
         }
     }
 
-    private func run(_ jobs: [SolverPool.Job], action: String) throws -> Outcome {
-        let run = pool.solve(jobs + firstAlternatives.sorted().map { .favor($0) })
+    /// Solves `jobs`, preferring wherever libsolv has to choose what apt would mark for
+    /// `choices` (AptChoices).
+    private func run(_ jobs: [SolverPool.Job], action: String, choices: [Int], recommends: Bool) throws -> Outcome {
+        var apt = AptChoices(units: units, installedCount: installedCount, relations: choiceRelations, followRecommends: recommends) {
+            self.pool.providers(of: $0).compactMap { self.unitOf[$0] }
+        }
+        let chosen = apt.choose(choices)
+        let preferences = chosen.map { SolverPool.Job.installIfPossible(solvables[$0]) } + chosen.map { .favor(solvables[$0]) }
+        let run = pool.solve(jobs + preferences, weakDependencies: recommends)
         guard run.problemCount == 0 else { throw ResolutionError.unresolvable(action: action, reasons: explain(run.problems())) }
         let after = run.installedAfterwards()
-        var requiredBy: [Int: Int] = [:]
+        var outcome = Outcome(installed: after.compactMap { unitOf[$0] }.sorted(), requiredBy: [:])
         for id in after where !pool.isInstalled(id) {
-            if let source = run.requiredBy(id), let unit = unitOf[source] { requiredBy[unitOf[id]!] = unit }
+            guard let unit = unitOf[id] else { continue }
+            // Why apt marked it, else what libsolv says brought it in.
+            if let cause = apt.cause[unit], after.contains(solvables[cause.unit]) {
+                if cause.recommended { outcome.recommendedBy[unit] = cause.unit } else { outcome.requiredBy[unit] = cause.unit }
+            } else if let source = run.requiredBy(id), let needer = unitOf[source] {
+                outcome.requiredBy[unit] = needer
+            } else if let source = run.recommendedBy(id), let recommender = unitOf[source] {
+                outcome.recommendedBy[unit] = recommender
+            }
         }
-        return Outcome(installed: after.compactMap { unitOf[$0] }.sorted(), requiredBy: requiredBy)
+        return outcome
     }
 
     /// One sentence per distinct fact of each problem: the missing capability and who needs
@@ -129,7 +170,9 @@ package final class Resolver {
         let source = name(fact.source), target = name(fact.target)
         let relation = unitOf[fact.source].flatMap { relationTexts[$0][fact.dep] } ?? "a capability"
         switch fact.kind {
-        case .nothingProvides: return "\(source) needs \(relation), which nothing available provides."
+        case .nothingProvides:
+            let scheme = unitOf[fact.source].map { units[$0].scheme } ?? .deb
+            return "\(source) needs \(relation), which nothing available provides\(existing(fact.dep, scheme: scheme))."
         case .jobNothingProvides: return "Nothing available provides \(relation)."
         case .requires:
             let offered = pool.providers(of: fact.dep).compactMap { unitOf[$0] }.map { units[$0].spec }
@@ -147,9 +190,39 @@ package final class Resolver {
 
     private func name(_ id: SolverPool.ID) -> String { unitOf[id].map { units[$0].spec } ?? "" }
 
+    /// " at a version that fits (there are 1.0-1, 1.5-1)" when the capability exists at other versions.
+    private func existing(_ dep: SolverPool.ID, scheme: VersionScheme) -> String {
+        guard let capability = capabilities[dep] else { return "" }
+        let versions = units.flatMap { unit in
+            (unit.name == capability ? [unit.version] : []) + unit.provides.filter { $0.capability == capability }.compactMap(\.version)
+        }
+        guard !versions.isEmpty else { return "" }
+        let sorted = Set(versions).sorted { scheme.compare($0, $1) < 0 }
+        let listed = sorted.count > 5 ? sorted.prefix(5).joined(separator: ", ") + " and \(sorted.count - 5) more" : sorted.joined(separator: ", ")
+        return " at a version that fits (there \(sorted.count == 1 ? "is" : "are") \(listed))"
+    }
+
     /// A relation as a pool dependency: unversioned by name, versioned as the run of rungs
     /// its operator accepts; a run that is empty matches nothing (rung 0 never exists).
     private func translate(_ relation: Dependency, scheme: VersionScheme, ladder: VersionLadder) -> SolverPool.ID {
+        // An archive repeats the same relations thousands of times (libc6 (>= 2.34)); each is
+        // judged against its ladder once.
+        let key = TranslationKey(capability: relation.capability, comparison: relation.comparison, version: relation.version, scheme: scheme)
+        if let known = translated[key] { return known }
+        let id = relationID(relation, scheme: scheme, ladder: ladder)
+        translated[key] = id
+        capabilities[id] = relation.capability
+        return id
+    }
+
+    private struct TranslationKey: Hashable {
+        let capability: String
+        let comparison: String?
+        let version: String?
+        let scheme: VersionScheme
+    }
+
+    private func relationID(_ relation: Dependency, scheme: VersionScheme, ladder: VersionLadder) -> SolverPool.ID {
         let name = pool.name(relation.capability)
         guard let text = relation.comparison, let version = relation.version,
               let comparison = VersionComparison(text, scheme: scheme) else { return name }

@@ -10,12 +10,19 @@ package struct ResolverUnit {
     /// The troves a state gets for it (empty for an index entry).
     package var troves: [Trove]
     var provides: [Dependency] = []
-    /// Hard requirements; each inner list is a set of alternatives.
+    /// Hard requirements, Pre-Depends first (the order apt follows them in); each inner list
+    /// is a set of alternatives.
     var requires: [[Dependency]] = []
+    /// Weak requirements (Debian Recommends, rpm weak dependencies), grouped the same way.
+    var recommends: [[Dependency]] = []
+    /// How apt ranks this unit among the providers of a virtual package.
+    package var rank = ProviderRank()
     var conflicts: [Dependency] = []
     var obsoletes: [Dependency] = []
-    /// For an index entry: the package file to fetch if the solver picks it.
+    /// For an index entry: the package file to fetch if the solver picks it, and the bytes
+    /// it takes unpacked (Installed-Size).
     package var download: PackageDownload?
+    package var installedSize: Int64?
 
     package var spec: String { "\(name)=\(version)" }
 
@@ -42,15 +49,18 @@ package struct ResolverUnit {
     /// (`everyDerived`) count them for every format: removing the component that ships a
     /// library a program loads breaks that program whatever its metadata says.
     mutating func absorb(_ dependencies: [Dependency], format: PackageFormat, requirementsOnly: Bool = false, everyDerived: Bool = false) {
-        var groups: [Int: [Dependency]] = [:]
+        var groups: [Int: [Dependency]] = [:], weakGroups: [Int: [Dependency]] = [:]
         let clashes = dependencies.filter { $0.relation == .conflicts || $0.relation == .breaks }
         let foreign = !everyDerived && format.declaresItsDependencies
         for dependency in dependencies {
             switch dependency.relation {
             case .requires where foreign && dependency.isDerivedFromContent: continue
             case .requires, .preRequires:
-                // Pre-Depends and Depends number their alternatives separately.
-                groups[dependency.alternative * 2 + (dependency.relation == .preRequires ? 1 : 0), default: []].append(dependency)
+                // Pre-Depends and Depends number their alternatives separately; Pre-Depends come first.
+                groups[dependency.alternative * 2 + (dependency.relation == .preRequires ? 0 : 1), default: []].append(dependency)
+            // pacman never installs optional dependencies; apt and dnf install recommendations.
+            case .recommends where !requirementsOnly && format != .arch:
+                weakGroups[dependency.alternative, default: []].append(dependency)
             case .provides where !requirementsOnly: provides.append(dependency)
             case .conflicts, .breaks: conflicts.append(dependency)
             case .obsoletes where !requirementsOnly: obsoletes.append(dependency)
@@ -61,7 +71,9 @@ package struct ResolverUnit {
             default: continue
             }
         }
-        requires += groups.keys.sorted().map { groups[$0]! }
+        let preDependsFirst = groups.keys.sorted { ($0 % 2, $0) < ($1 % 2, $1) }
+        requires += preDependsFirst.map { groups[$0]! }
+        recommends += weakGroups.keys.sorted().map { weakGroups[$0]! }
     }
 
     /// dpkg meets `foo:amd64` with foo built for amd64 and nothing else, and a provide of
@@ -82,6 +94,27 @@ package struct ResolverUnit {
     /// What `install --no-deps` leaves for the solver to weigh: replacements only.
     mutating func dropRelationsForNoDeps() {
         requires = []
+        recommends = []
         conflicts = []
+    }
+}
+
+/// What apt ranks the providers of one requirement by, after "is it the package the
+/// requirement names": Essential first, then the lower Priority (required 1 … extra 5; a
+/// package without the field counts as 0, as in apt's cache).
+package struct ProviderRank: Comparable, Sendable {
+    package let essential: Bool
+    package let priority: Int
+
+    package init(essential: Bool = false, priority: String? = "optional") {
+        self.essential = essential
+        self.priority = priority.map { Self.priorities[$0] ?? 5 } ?? 0
+    }
+
+    private static let priorities = ["required": 1, "important": 2, "standard": 3, "optional": 4, "extra": 5]
+
+    /// Whether `self` sorts before `other` (is preferred).
+    package static func < (lhs: ProviderRank, rhs: ProviderRank) -> Bool {
+        lhs.essential != rhs.essential ? lhs.essential : lhs.priority < rhs.priority
     }
 }

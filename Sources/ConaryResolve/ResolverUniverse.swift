@@ -125,7 +125,9 @@ public struct ResolverUniverse {
             var unit = ResolverUnit(name: entry.name, version: entry.version, scheme: .deb, troves: [])
             unit.absorb(package.relations, format: .deb)
             unit.qualifyProvides(byArchitecture: entry.architecture)
+            unit.rank = ProviderRank(essential: entry.essential, priority: entry.priority)
             unit.download = package.download
+            unit.installedSize = entry.installedSize
             return unit
         }
     }

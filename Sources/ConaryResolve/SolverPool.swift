@@ -58,6 +58,7 @@ final class SolverPool {
         var requires: [Id] = []
         var conflicts: [Id] = []
         var obsoletes: [Id] = []
+        var recommends: [Id] = []
     }
 
     /// Adds a solvable; it provides its own name at its own rung.
@@ -76,6 +77,7 @@ final class SolverPool {
         for dep in spec.requires { solvable.pointee.requires = repo_addid_dep(repo, solvable.pointee.requires, dep, 0) }
         for dep in spec.conflicts { solvable.pointee.conflicts = repo_addid_dep(repo, solvable.pointee.conflicts, dep, 0) }
         for dep in spec.obsoletes { solvable.pointee.obsoletes = repo_addid_dep(repo, solvable.pointee.obsoletes, dep, 0) }
+        for dep in spec.recommends { solvable.pointee.recommends = repo_addid_dep(repo, solvable.pointee.recommends, dep, 0) }
         return id
     }
 
@@ -102,15 +104,20 @@ final class SolverPool {
         var how: Int32
         var what: Id
         static func install(_ id: Id) -> Job { Job(how: SOLVER_INSTALL | SOLVER_SOLVABLE, what: id) }
+        /// Installs `id` unless that makes the problem unsolvable.
+        static func installIfPossible(_ id: Id) -> Job { Job(how: SOLVER_INSTALL | SOLVER_SOLVABLE | SOLVER_WEAK, what: id) }
         static func update(_ id: Id) -> Job { Job(how: SOLVER_UPDATE | SOLVER_SOLVABLE, what: id) }
         static var updateAll: Job { Job(how: SOLVER_UPDATE | SOLVER_SOLVABLE_ALL, what: 0) }
         static func lock(_ id: Id) -> Job { Job(how: SOLVER_LOCK | SOLVER_SOLVABLE, what: id) }
         static func userInstalled(_ id: Id) -> Job { Job(how: SOLVER_USERINSTALLED | SOLVER_SOLVABLE, what: id) }
-        /// When the solver must choose among providers, it prefers those of `dep`.
-        static func favor(_ dep: Id) -> Job { Job(how: SOLVER_FAVOR | SOLVER_SOLVABLE_PROVIDES, what: dep) }
+        /// When the solver must choose among candidates, it prefers `id` (later favors win).
+        static func favor(_ id: Id) -> Job { Job(how: SOLVER_FAVOR | SOLVER_SOLVABLE, what: id) }
     }
 
-    func solve(_ jobs: [Job]) -> SolverRun { SolverRun(pool: self, jobs: jobs) }
+    /// `weakDependencies`: install what newly installed solvables recommend, where it can be.
+    func solve(_ jobs: [Job], weakDependencies: Bool = false) -> SolverRun {
+        SolverRun(pool: self, jobs: jobs, weakDependencies: weakDependencies)
+    }
 }
 
 /// One solver run: its problems, or the set installed afterwards and why each member is there.
@@ -119,9 +126,10 @@ final class SolverRun {
     private let solver: UnsafeMutablePointer<Solver>
     let problemCount: Int
 
-    fileprivate init(pool: SolverPool, jobs: [SolverPool.Job]) {
+    fileprivate init(pool: SolverPool, jobs: [SolverPool.Job], weakDependencies: Bool) {
         owner = pool
         solver = solver_create(pool.pool)!
+        solver_set_flag(solver, SOLVER_FLAG_IGNORE_RECOMMENDED, weakDependencies ? 0 : 1)
         var queue = Queue()
         queue_init(&queue)
         defer { queue_free(&queue) }
@@ -149,6 +157,15 @@ final class SolverRun {
         var source: Id = 0, target: Id = 0, dep: Id = 0
         let type = solver_ruleinfo(solver, rule, &source, &target, &dep)
         return type == SOLVER_RULE_PKG_REQUIRES && source != 0 && source != id ? source : nil
+    }
+
+    /// The solvable whose recommendation brought `id` in, when that is why it was chosen.
+    func recommendedBy(_ id: Id) -> Id? {
+        var rule: Id = 0
+        guard solver_describe_decision(solver, id, &rule) == SOLVER_REASON_WEAKDEP else { return nil }
+        var source: Id = 0, target: Id = 0, dep: Id = 0
+        let type = solver_weakdepinfo(solver, id, &source, &target, &dep)
+        return type == SOLVER_RULE_PKG_RECOMMENDS && source != 0 ? source : nil
     }
 
     struct RuleFact {

@@ -140,56 +140,54 @@ struct Bench {
         try Data(index.utf8).write(to: URL(fileURLWithPath: repository + "/Packages"))
         let seeds = Self.seeds(index)
 
-        try compareResolution("resolve \(seeds.count) required+important packages over a \(debs.count)-package index",
-                              repository: repository, request: seeds, rounds: 5)
+        try compareResolution("corpus index (\(debs.count) packages)", repositories: [repository], requests: [seeds], rounds: 5)
     }
 
-    /// The same comparison at the scale of a distribution: `gnome-core` over Debian's whole
-    /// main archive, as this machine's apt lists hold it (skipped when they are absent).
+    /// The same comparison at the scale of a distribution: python3, openssh-server and
+    /// gnome-core over Debian's whole main archive as this machine's apt lists hold it
+    /// (bookworm, -updates, -security; skipped when there are none).
     mutating func runArchiveResolution() throws {
-        let lists = "/var/lib/apt/lists"
-        let candidates = ((try? FileManager.default.contentsOfDirectory(atPath: lists)) ?? [])
-            .filter { $0.contains("_main_binary-amd64_Packages") && !$0.contains("security") && !$0.contains("updates") }
-        guard let list = candidates.first, let suffix = ["", ".lz4", ".xz", ".gz"].first(where: { list.hasSuffix("Packages" + $0) }) else {
-            return report("resolution over the Debian archive", "skipped: no Debian main package list in \(lists)")
-        }
-        let repository = work + "/archive-repo"
-        try FileManager.default.createDirectory(atPath: repository, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: lists + "/" + list, toPath: repository + "/Packages" + suffix)
-        try compareResolution("resolve gnome-core over Debian's main archive (\(list))", repository: repository,
-                              request: ["gnome-core"], rounds: 3)
+        // Scripts/bench.sh runs the benchmark from the repository's top folder.
+        let repositories = try Shell.output(FileManager.default.currentDirectoryPath + "/Scripts/archive-repositories.sh", [work + "/archive"])
+            .split(separator: "\n").map(String.init)
+        guard !repositories.isEmpty else { return report("resolution over the Debian archive", "skipped: no Debian main package lists in /var/lib/apt/lists") }
+        try compareResolution("Debian's archive (\(repositories.count) lists)", repositories: repositories,
+                              requests: [["python3"], ["openssh-server"], ["gnome-core"]], rounds: 3)
     }
 
-    /// Times `conary install --dry-run REQUEST` against `apt-get -s install REQUEST`, each from
-    /// an empty system that knows only the repository's index, and compares what they pick.
-    private mutating func compareResolution(_ label: String, repository: String, request: [String], rounds: Int) throws {
-        let name = (repository as NSString).lastPathComponent
-        let rootPath = work + "/" + name + "-root"
+    /// Times `conary repo sync` against `apt-get update`, then `conary install --dry-run REQUEST`
+    /// against `apt-get -s install REQUEST` for each request, each from an empty system that
+    /// knows only the repositories' indexes (no Recommends), and compares what they pick.
+    private mutating func compareResolution(_ label: String, repositories: [String], requests: [[String]], rounds: Int) throws {
+        let rootPath = work + "/" + (repositories[0] as NSString).lastPathComponent + "-root"
         try FileManager.default.createDirectory(atPath: rootPath, withIntermediateDirectories: true)
-        try Shell.run(conary, ["--root", rootPath, "repo", "add", "bench", "file://" + repository])
+        for (index, repository) in repositories.enumerated() {
+            try Shell.run(conary, ["--root", rootPath, "repo", "add", "bench-\(index)", "file://" + repository])
+        }
         let syncSeconds = try time { try Shell.run(conary, ["--root", rootPath, "repo", "sync"]) }.1
-        var conaryPlan = ""
-        let conarySeconds = try median((0..<rounds).map { _ in
-            try time { conaryPlan = try Shell.output(conary, ["--root", rootPath, "install", "--dry-run"] + request) }.1
-        })
-
         // Scripts/bench.sh runs the benchmark from the repository's top folder.
         let privateApt = FileManager.default.currentDirectoryPath + "/Scripts/private-apt.sh"
         var options: [String] = []
         let updateSeconds = try time {
-            options = try Shell.output(privateApt, [work + "/" + name + "-apt", repository]).split(separator: "\n").map(String.init)
+            options = try Shell.output(privateApt, [rootPath + "-apt"] + repositories).split(separator: "\n").map(String.init)
         }.1
-        var aptPlan = ""
-        let aptSeconds = try median((0..<rounds).map { _ in
-            try time { aptPlan = try Shell.output("apt-get", options + ["-s", "install"] + request) }.1
-        })
-        compare(label, conarySeconds, against: "apt-get -s install", aptSeconds)
-        compare("  reading the index: conary repo sync", syncSeconds, against: "apt-get update (in Scripts/private-apt.sh)", updateSeconds)
-        let ours = Set(conaryPlan.split(separator: "\n").filter { $0.hasPrefix("  + ") }.map { String($0.dropFirst(4).prefix { $0 != "=" }) })
-        let theirs = Set(aptPlan.split(separator: "\n").filter { $0.hasPrefix("Inst ") }.map { String($0.split(separator: " ")[1]) })
-        report("  packages chosen: conary vs apt", "\(ours.count) vs \(theirs.count), \(ours.intersection(theirs).count) in common; "
-               + "only conary: \(ours.subtracting(theirs).sorted().joined(separator: " ")); "
-               + "only apt: \(theirs.subtracting(ours).sorted().joined(separator: " "))")
+        compare("\(label): conary repo sync", syncSeconds, against: "apt-get update (in Scripts/private-apt.sh)", updateSeconds)
+        for request in requests {
+            var conaryPlan = "", aptPlan = ""
+            let conarySeconds = try median((0..<rounds).map { _ in
+                try time { conaryPlan = try Shell.output(conary, ["--root", rootPath, "install", "--dry-run", "--no-recommends"] + request) }.1
+            })
+            let aptSeconds = try median((0..<rounds).map { _ in
+                try time { aptPlan = try Shell.output("apt-get", options + ["-o", "APT::Install-Recommends=false", "-s", "install"] + request) }.1
+            })
+            let named = request.count > 3 ? "\(request.count) packages" : request.joined(separator: " ")
+            compare("  resolve \(named): conary install --dry-run", conarySeconds, against: "apt-get -s install", aptSeconds)
+            let ours = Set(conaryPlan.split(separator: "\n").filter { $0.hasPrefix("  + ") }.map { String($0.dropFirst(4).prefix { $0 != "=" }) })
+            let theirs = Set(aptPlan.split(separator: "\n").filter { $0.hasPrefix("Inst ") }.map { String($0.split(separator: " ")[1]) })
+            report("    packages chosen: conary vs apt", "\(ours.count) vs \(theirs.count), \(ours.intersection(theirs).count) in common"
+                   + (ours == theirs ? "" : "; only conary: \(ours.subtracting(theirs).sorted().joined(separator: " ")); "
+                      + "only apt: \(theirs.subtracting(ours).sorted().joined(separator: " "))"))
+        }
     }
 
     /// Packages of priority required or important in a Packages index.

@@ -55,6 +55,7 @@ struct Install: ParsableCommand {
     @OptionGroup var plan: PlanOptions
     @Argument(help: "Troves as NAME, NAME=VERSION, NAME[FLAVOR], NAME:COMPONENT, or package files.") var troves: [String]
     @Flag(help: "Install exactly these troves, as rpm --nodeps does: requirements and conflicts are not checked.") var noDeps = false
+    @Flag(help: "Leave out what the new troves only recommend (apt's --no-install-recommends).") var noRecommends = false
 
     func run() throws {
         let files = ConaryRoot.packageFiles(among: troves)
@@ -63,7 +64,7 @@ struct Install: ParsableCommand {
         }
         // Before the root is locked: a pipe or FIFO argument is refused, not read.
         try ConaryRoot.requireRegularFiles(files)
-        try options.creating { root in try plan.run(root, command: options.command) { try root.planInstall(troves, resolving: !noDeps) } }
+        try options.creating { root in try plan.run(root, command: options.command) { try root.planInstall(troves, resolving: !noDeps, recommends: !noRecommends) } }
     }
 }
 
@@ -85,10 +86,11 @@ struct Update: ParsableCommand {
     @OptionGroup var options: RootOptions
     @OptionGroup var plan: PlanOptions
     @Argument(help: "Installed troves; all when none is named.") var troves: [String] = []
+    @Flag(help: "Leave out what the new versions newly recommend (apt's --no-install-recommends).") var noRecommends = false
 
     func run() throws {
         let root = try options.open()
-        try plan.run(root, command: options.command) { try root.planUpdate(troves) }
+        try plan.run(root, command: options.command) { try root.planUpdate(troves, recommends: !noRecommends) }
     }
 }
 

@@ -134,12 +134,26 @@ func publishRepository(_ debs: [String], in folder: String) throws -> String {
 /// What apt-get -s install picks for `packages` from an empty system that knows only the
 /// repository in `folder` (Scripts/private-apt.sh keeps apt's state beside it).
 func aptSimulation(_ packages: [String], repository folder: String) throws -> Set<String> {
-    let setup = try runTool(packageRoot + "/Scripts/private-apt.sh", [folder + "-apt", folder])
-    guard setup.status == 0 else { throw XCTSkip("SKIPPED: apt-get update failed on a local repository.") }
-    let options = setup.output.split(separator: "\n").map(String.init)
-    let plan = try runTool("apt-get", options + ["-s", "install"] + packages)
-    XCTAssertEqual(plan.status, 0, "apt-get -s could not resolve the request")
-    return Set(plan.output.split(separator: "\n").filter { $0.hasPrefix("Inst ") }.map { String($0.split(separator: " ")[1]) })
+    try PrivateApt(state: folder + "-apt", repositories: [folder]).install(packages, recommends: false)
+}
+
+/// apt with a private state that knows only the given flat repositories and nothing
+/// installed (Scripts/private-apt.sh): what `apt-get -s install` picks, to compare with.
+struct PrivateApt {
+    let options: [String]
+
+    init(state: String, repositories: [String]) throws {
+        let setup = try runTool(packageRoot + "/Scripts/private-apt.sh", [state] + repositories)
+        guard setup.status == 0 else { throw XCTSkip("SKIPPED: apt-get update failed on a local repository.") }
+        options = setup.output.split(separator: "\n").map(String.init)
+    }
+
+    /// The names apt installs for `packages` from an empty system.
+    func install(_ packages: [String], recommends: Bool) throws -> Set<String> {
+        let plan = try runTool("apt-get", options + ["-o", "APT::Install-Recommends=\(recommends)", "-s", "install"] + packages)
+        XCTAssertEqual(plan.status, 0, "apt-get -s could not resolve the request")
+        return Set(plan.output.split(separator: "\n").filter { $0.hasPrefix("Inst ") }.map { String($0.split(separator: " ")[1]) })
+    }
 }
 
 /// A fresh ext4 filesystem of `megabytes` MiB (an image file in `scratch`) loop-mounted on

@@ -140,13 +140,26 @@ final class RealPackageTests: XCTestCase {
             .trimmingCharacters(in: .whitespacesAndNewlines)) }
             .map { try runTool("dpkg-deb", ["-f", $0, "Package"]).output.trimmingCharacters(in: .whitespacesAndNewlines) }
         XCTAssertGreaterThan(seeds.count, 50)
-        let plan = try root.planInstall(seeds)
+        let plan = try root.planInstall(seeds, recommends: false)
         let ours = Set(plan.added.map { String($0.prefix { $0 != "=" }) })
         XCTAssertEqual(ours, try aptSimulation(seeds, repository: repository))
         XCTAssertEqual(plan.downloads.count, ours.count)
         XCTAssertEqual(try root.troves().count, 0, "planning downloads nothing")
 
-        let result = try root.install(["gzip"], command: "t")
+        // The dry run a user reads: the headline (and the state's summary) names what was
+        // asked for, each download its repository, and the tree grows by what the packages
+        // unpack to (Installed-Size), not by their file sizes.
+        let gzipPlan = try root.planInstall(["gzip"], recommends: false)
+        XCTAssertTrue(gzipPlan.summary.hasPrefix("install gzip=") && gzipPlan.summary.hasSuffix("dependencies"), gzipPlan.summary)
+        XCTAssertEqual(gzipPlan.added.filter { !$0.contains(" [corpus]") }, [])
+        let unpacked = try gzipPlan.downloads.reduce(Int64(0)) { total, download in
+            total + 1024 * (Int64(try runTool("dpkg-deb", ["-f", repository + "/" + download.filename, "Installed-Size"]).output
+                .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0)
+        }
+        XCTAssertEqual(gzipPlan.treeGrowth, unpacked)
+        XCTAssertGreaterThan(gzipPlan.treeGrowth, gzipPlan.downloadBytes)
+        let result = try root.install(["gzip"], recommends: false, command: "t")
+        XCTAssertEqual(result.summary, gzipPlan.summary)
         let installed = Set(try root.state(result.state.id).troves.filter { $0.kind == .package }.map(\.name))
         XCTAssertEqual(installed, try aptSimulation(["gzip"], repository: repository))
         XCTAssertEqual(Set(try root.troves().filter { $0.kind == .package }.map(\.name)), installed, "only the picked files were downloaded")

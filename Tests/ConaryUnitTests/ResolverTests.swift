@@ -38,6 +38,16 @@ final class ResolverTests: XCTestCase {
             return catalog
         }
 
+        /// Adds an entry of a synced index (not in the store), with Debian's ranking fields.
+        mutating func index(_ name: String, _ version: String, priority: String = "optional", essential: Bool = false, _ relations: [String] = []) {
+            let entry = IndexEntry(name: name, version: version, architecture: "amd64", filename: "pool/\(name).deb", size: 100,
+                                   sha256: String(repeating: "a", count: 64), summary: nil, relationFields: "", priority: priority,
+                                   essential: essential)
+            indexed.append(.init(entry: entry, relations: relations.flatMap(ResolverTests.parse),
+                                 download: PackageDownload(repository: "main", url: "file:///repo", filename: entry.filename, size: 100,
+                                                           sha256: entry.sha256, spec: "\(name)=\(version)")))
+        }
+
         func members(_ packages: [Trove]) -> [Trove] {
             packages.flatMap { package in [package] + troves.filter { $0.name == package.name + ":runtime" && $0.version == package.version } }
         }
@@ -99,7 +109,8 @@ final class ResolverTests: XCTestCase {
             "broken-app=1.0-1 needs libmissing (>= 1), which nothing available provides.",
         ]), try resolver.install([try unit(resolver, "broken-app=1.0-1")], locked: []))
         XCTAssertThrowsError(try resolver.install([try unit(resolver, "needs-new-core=1.0-1")], locked: [])) { error in
-            XCTAssertTrue("\(error)".contains("needs-new-core=1.0-1 needs libcore (>= 2.0)"), "\(error)")
+            XCTAssertTrue("\(error)".contains("needs-new-core=1.0-1 needs libcore (>= 2.0), which nothing available provides "
+                                              + "at a version that fits (there is 1.0-1)."), "\(error)")
         }
         XCTAssertThrowsError(try resolver.install([try unit(resolver, "rival=1.0-1")], locked: [try unit(resolver, "libcore=1.0-1")])) { error in
             XCTAssertTrue("\(error)".contains("rival=1.0-1 conflicts with libcore=1.0-1 (libcore)"), "\(error)")
@@ -142,6 +153,82 @@ final class ResolverTests: XCTestCase {
                        "the first alternative is taken, and it also meets the virtual requirement")
         XCTAssertThrowsError(try resolver.install([try unit(resolver, "exim4=4.96-1"), try unit(resolver, "postfix=3.7-1")], locked: []),
                              "two providers that conflict with the virtual package cannot both be installed")
+    }
+
+    /// apt decides each requirement on its own: its first alternative wins even where another
+    /// package (not installed) lists the alternatives the other way round.
+    func testEachRequirementTakesItsOwnFirstAlternative() throws {
+        var catalog = Catalog()
+        catalog.index("zlib-a", "1.0-1")
+        catalog.index("alib", "1.0-1")
+        catalog.index("app", "1.0-1", ["requires zlib-a | alib"])
+        catalog.index("other", "1.0-1", ["requires alib | zlib-a"])
+        let resolver = try resolver(catalog)
+        XCTAssertEqual(specs(resolver, try resolver.install([try unit(resolver, "app=1.0-1")], locked: []).installed),
+                       ["app=1.0-1", "zlib-a=1.0-1"])
+    }
+
+    /// A requirement is met by the package it names, not by a virtual provider of that name
+    /// (libelogind0 provides libsystemd0), even one installed for another requirement
+    /// (sysvinit-utils provides lsb-base, and apt still installs lsb-base where it is named first).
+    func testTheNamedPackageBeatsProvidersOfItsName() throws {
+        var catalog = Catalog()
+        catalog.index("libsystemd0", "252-1", priority: "optional")
+        catalog.index("libelogind0", "252-1", priority: "optional", ["provides libsystemd0 = 252-1", "conflicts libsystemd0"])
+        catalog.index("sshd", "9.2-1", ["requires libsystemd0"])
+        catalog.index("sysvinit-utils", "3.06-4", priority: "required", essential: true, ["provides lsb-base = 11.1.0"])
+        catalog.index("lsb-base", "11.6", ["requires sysvinit-utils >= 3.05-4~"])
+        catalog.index("daemon", "1.0-1", ["requires lsb-base >= 3.0-6", "requires sysvinit-utils"])
+        let resolver = try resolver(catalog)
+        XCTAssertEqual(specs(resolver, try resolver.install([try unit(resolver, "sshd=9.2-1")], locked: []).installed),
+                       ["libsystemd0=252-1", "sshd=9.2-1"])
+        XCTAssertEqual(specs(resolver, try resolver.install([try unit(resolver, "daemon=1.0-1")], locked: []).installed),
+                       ["daemon=1.0-1", "lsb-base=11.6", "sysvinit-utils=3.06-4"])
+    }
+
+    /// Providers of a virtual package are ranked as apt's CompareProviders ranks them:
+    /// Essential first, then the lower Priority, then the name apt met last.
+    func testProvidersOfAVirtualPackageAreRankedLikeApt() throws {
+        var catalog = Catalog()
+        catalog.index("elogind", "252-1", priority: "optional", ["provides default-logind"])
+        catalog.index("systemd", "252-1", priority: "important", ["provides default-logind"])
+        catalog.index("aterm", "1.0-1", priority: "optional", ["provides x-terminal-emulator"])
+        catalog.index("zterm", "1.0-1", priority: "optional", ["provides x-terminal-emulator"])
+        catalog.index("session", "1.0-1", ["requires default-logind", "requires x-terminal-emulator"])
+        catalog.index("busybox-shell", "1.0-1", priority: "optional", ["provides shell"])
+        catalog.index("dash", "0.5-1", priority: "required", essential: true, ["provides shell"])
+        catalog.index("zsh", "5.9-1", priority: "important", ["provides shell"])
+        catalog.index("script", "1.0-1", ["requires shell"])
+        let resolver = try resolver(catalog)
+        XCTAssertEqual(specs(resolver, try resolver.install([try unit(resolver, "session=1.0-1")], locked: []).installed),
+                       ["session=1.0-1", "systemd=252-1", "zterm=1.0-1"])
+        XCTAssertEqual(specs(resolver, try resolver.install([try unit(resolver, "script=1.0-1")], locked: []).installed),
+                       ["dash=0.5-1", "script=1.0-1"])
+    }
+
+    /// Recommendations come by default and say who recommends them; one that cannot be
+    /// installed is skipped; `recommends: false` leaves them all out; autoremove keeps them.
+    func testRecommendationsComeUnlessLeftOutAndSayWhy() throws {
+        var catalog = Catalog()
+        catalog.index("docs", "1.0-1")
+        catalog.index("helper", "1.0-1", ["requires libmissing"])
+        catalog.index("viewer", "1.0-1", ["recommends docs"])
+        catalog.index("app", "1.0-1", ["recommends helper | viewer", "recommends absent-thing"])
+        let resolver = try resolver(catalog)
+        let app = try unit(resolver, "app=1.0-1")
+        let outcome = try resolver.install([app], locked: [], recommends: true)
+        XCTAssertEqual(specs(resolver, outcome.installed), ["app=1.0-1", "docs=1.0-1", "viewer=1.0-1"],
+                       "helper cannot be installed, so viewer meets the recommendation, and viewer's own recommendation comes too")
+        XCTAssertEqual(outcome.recommendedBy[try unit(resolver, "viewer=1.0-1")], app)
+        XCTAssertEqual(outcome.recommendedBy[try unit(resolver, "docs=1.0-1")], try unit(resolver, "viewer=1.0-1"))
+        XCTAssertEqual(specs(resolver, try resolver.install([app], locked: [], recommends: false).installed), ["app=1.0-1"])
+
+        var stored = Catalog()
+        let docs = stored.add("docs", "1.0-1")
+        let tool = stored.add("tool", "1.0-1", ["recommends docs"])
+        let installed = try self.resolver(stored, installed: [docs, tool])
+        XCTAssertEqual(installed.unneeded(explicit: [try unit(installed, "tool=1.0-1")]), [],
+                       "what an explicit trove recommends is not removed as unneeded (apt keeps it too)")
     }
 
     func testDebianReplacesTakesThePlaceOnlyOfTheVersionsItConflictsWith() throws {

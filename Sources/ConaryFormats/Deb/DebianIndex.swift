@@ -76,6 +76,8 @@ package struct DebianIndex {
         }.joined(separator: "\n")
         return Entry(name: name, version: version, architecture: fields["architecture"] ?? "all",
                      filename: filename, size: size, sha256: sha256,
-                     summary: fields["description"].map { String($0.prefix { $0 != "\n" }) }, relationFields: relationFields)
+                     summary: fields["description"].map { String($0.prefix { $0 != "\n" }) }, relationFields: relationFields,
+                     priority: fields["priority"], essential: fields["essential"] == "yes",
+                     installedSize: fields["installed-size"].flatMap { Int64($0) }.flatMap { $0.multipliedReportingOverflow(by: 1024).overflow ? nil : $0 * 1024 })
     }
 }
