@@ -18,6 +18,8 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
     case troveNotFound(String)
     case troveNotInstalled(String)
     case builtForOtherSystem(spec: String, flavor: String, system: String)
+    /// `foo:i386` on an amd64 root: Multi-Arch foreign architectures are not supported.
+    case foreignArchitecture(spec: String, architecture: String, native: String)
     case pinned(String)
     case wouldBreak([String], dependants: [String])
     case noOwner(path: String)
@@ -54,6 +56,9 @@ public enum ConaryError: Error, CustomStringConvertible, Equatable {
             return "The trove \(name) is not in the active state."
         case let .builtForOtherSystem(spec, flavor, system):
             return "\(spec) is built for \(flavor), which this system (\(system)) cannot run."
+        case let .foreignArchitecture(spec, architecture, native):
+            return "\(spec) asks for the \(architecture) build, but a root holds only its own architecture's (\(native)): "
+                + "foreign architectures (dpkg --add-architecture) are not supported yet."
         case let .pinned(name):
             return "\(name) is pinned; unpin it (conary unpin \(name)) to change or remove it."
         case let .wouldBreak(names, dependants):

@@ -43,10 +43,10 @@ extension ConaryRoot {
         /// Why each download is installed, by its name=version.
         public var downloadReasons: [String: InstallReason] = [:]
 
-        public var downloadBytes: Int64 { downloads.reduce(0) { $0 + $1.size } }
+        public var downloadBytes: Int64 { downloads.reduce(0) { ResolutionContext.saturatingSum($0, $1.size) } }
 
-        /// One line naming what was asked for ("install python3 and 40 dependencies"); it
-        /// becomes the state's summary.
+        /// One line naming what was asked for ("install python3 and 40 dependencies", the
+        /// count including recommendations); it becomes the state's summary.
         public var summary: String {
             let installs = requested.isEmpty ? Plan.abbreviated(added)
                 : Plan.abbreviated(requested) + (added.count > requested.count ? " and \(Plan.count(added.count - requested.count, "dependency", "dependencies"))" : "")
@@ -110,6 +110,7 @@ extension ConaryRoot {
     public func planInstall(_ specs: [String], resolving: Bool = true, recommends: Bool = true) throws -> Plan {
         guard !specs.isEmpty else { throw ConaryError.missingOperand("Name at least one trove to install.") }
         let files = Self.packageFiles(among: specs)
+        let specs = try specs.map { files.contains($0) ? $0 : try Self.withoutNativeQualifier($0) }
         let imported = try importPackages(files)
         let system = try systemFlavor()
         // A spec the store cannot answer may name an entry of a synced package index.
@@ -125,7 +126,8 @@ extension ConaryRoot {
             return trove
         }
         let context = try ResolutionContext(root: self, requested: requested.compactMap { $0 }, resolving: resolving)
-        var wanted = Set<Int>()
+        // In command-line order: apt follows the requested packages' requirements in that order.
+        var wanted: [Int] = []
         for (spec, trove) in zip(specs, requested) {
             let indexed = try files.contains(spec) ? nil : context.indexUnit(matching: TroveSelection.Request(spec))
             guard let unit = context.newest(stored: trove.flatMap(context.unit), indexed: indexed) else {
@@ -135,14 +137,28 @@ extension ConaryRoot {
             if let installed = context.installedUnit(named: name), installed != unit, context.pinned.contains(packageName) {
                 throw ConaryError.pinned(packageName)
             }
-            wanted.insert(unit)
+            if !wanted.contains(unit) { wanted.append(unit) }
         }
-        let outcome = try context.resolver.install(wanted.sorted(), locked: context.locked, recommends: recommends && resolving)
-        let plan = try context.plan(kind: .install, outcome: outcome, explicit: wanted, root: self)
+        let outcome = try context.resolver.install(wanted, locked: context.locked, recommends: recommends && resolving)
+        let plan = try context.plan(kind: .install, outcome: outcome, explicit: Set(wanted), root: self)
         guard !plan.isEmpty else {
             throw ConaryError.nothingToDo("Nothing to do: \(specs.joined(separator: ", ")) already in the active state.")
         }
         return plan
+    }
+
+    /// apt's `foo:any`, `foo:native` and `foo:amd64` (on amd64) name foo itself; another
+    /// architecture's build cannot be installed beside the native one.
+    static func withoutNativeQualifier(_ spec: String) throws -> String {
+        let nameEnd = spec.firstIndex { $0 == "=" || $0 == "[" } ?? spec.endIndex
+        guard let colon = spec[..<nameEnd].lastIndex(of: ":") else { return spec }
+        let qualifier = String(spec[spec.index(after: colon)..<nameEnd])
+        let native = Flavor.hostDebianArchitecture
+        if ["any", "native", native].contains(qualifier) { return String(spec[..<colon] + spec[nameEnd...]) }
+        if Flavor.debianArchitectures.contains(qualifier) {
+            throw ConaryError.foreignArchitecture(spec: spec, architecture: qualifier, native: native)
+        }
+        return spec
     }
 
     /// "name" drops a package with its components, "name:component" only that component.

@@ -125,14 +125,20 @@ struct ResolutionContext {
         let before = installed.flatMap { units[$0].troves }
         let downloads = arriving.compactMap { units[$0].download }
         // What a download will unpack: the index's Installed-Size, else the package size.
+        // Sizes come from an index: summed without overflowing, however large they claim to be.
         let unpackedBytes = arriving.reduce(Int64(0)) { total, index in
-            total + (units[index].download.map { units[index].installedSize ?? $0.size } ?? 0)
+            Self.saturatingSum(total, units[index].download.map { units[index].installedSize ?? $0.size } ?? 0)
         }
         var plan = ConaryRoot.Plan(kind: kind, members: members, reasons: memberReasons, added: added, updated: updated, removed: removed,
                                    incomingBytes: try root.bytes(of: arriving.flatMap { units[$0].troves }),
-                                   treeGrowth: try root.bytes(of: members) - root.bytes(of: before) + unpackedBytes,
+                                   treeGrowth: Self.saturatingSum(try root.bytes(of: members) - root.bytes(of: before), unpackedBytes),
                                    downloads: downloads, downloadReasons: downloadReasons)
         plan.requested = requested
         return plan
+    }
+
+    static func saturatingSum(_ a: Int64, _ b: Int64) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b > 0 ? Int64.max : Int64.min) : sum
     }
 }

@@ -34,10 +34,14 @@ struct AptChoices {
     let units: [ResolverUnit]
     let relations: [Relations]
     let providers: (SolverPool.ID) -> [Int]
-    /// Units that count as marked from the start (the installed ones).
+    /// Installed units count as marked from the start; a newer version marked for the same
+    /// name takes its place (`replaced`).
     private var marked: [Bool]
-    /// Units apt's candidate choice offers: each name's newest version, or its installed one.
+    /// Units apt's candidate choice offers: each name's newest version (an installed one
+    /// still meets what it meets while it stays).
     private let isCandidate: [Bool]
+    /// The installed unit of each installed name.
+    private let installedByName: [String: Int]
     /// Per name, where it first appears among the units: apt's last tie-break prefers the
     /// package its cache created later, and its cache creates a name where it first meets it.
     private let nameOrder: [String: Int]
@@ -57,17 +61,18 @@ struct AptChoices {
         self.providers = providers
         self.followRecommends = followRecommends
         marked = units.indices.map { $0 < installedCount }
-        var newest: [String: Int] = [:]
-        for index in units.indices.dropFirst(installedCount) {
+        var newest: [String: Int] = [:], nameOrder: [String: Int] = [:]
+        for index in units.indices {
+            if nameOrder[units[index].name] == nil { nameOrder[units[index].name] = index }
             if let current = newest[units[index].name], units[current].scheme.compare(units[current].version, units[index].version) >= 0 { continue }
             newest[units[index].name] = index
         }
-        var nameOrder: [String: Int] = [:]
-        for index in units.indices where nameOrder[units[index].name] == nil { nameOrder[units[index].name] = index }
         self.nameOrder = nameOrder
-        let installedNames = Set(units.prefix(installedCount).map(\.name))
-        isCandidate = units.indices.map { $0 < installedCount || (!installedNames.contains(units[$0].name) && newest[units[$0].name] == $0) }
-        for unit in 0..<installedCount { count(conflictsOf: unit, by: 1) }
+        isCandidate = units.indices.map { newest[units[$0].name] == $0 }
+        installedByName = Dictionary(units.indices.prefix(installedCount).map { (units[$0].name, $0) }, uniquingKeysWith: { first, _ in first })
+        // An installed unit with a newer version may be moved on, so only the newest ones'
+        // conflicts stand in the way.
+        for unit in 0..<installedCount where isCandidate[unit] { count(conflictsOf: unit, by: 1) }
     }
 
     private mutating func count(conflictsOf unit: Int, by change: Int) {
@@ -76,45 +81,64 @@ struct AptChoices {
         }
     }
 
+    private mutating func setMarked(_ unit: Int, _ on: Bool) {
+        marked[unit] = on
+        if isCandidate[unit] { count(conflictsOf: unit, by: on ? 1 : -1) }
+    }
+
     /// What apt installs for `requested`: the units it marks that the requested ones still
-    /// reach, in the order apt marked them.
+    /// reach, in the order apt marked them. A requested unit is followed whole even when one
+    /// of its requirements finds nothing (apt does so for what the user named), and libsolv
+    /// then explains what is missing.
     mutating func choose(_ requested: [Int]) -> [Int] {
         for unit in requested where !marked[unit] {
-            marked[unit] = true
-            count(conflictsOf: unit, by: 1)
+            replaceInstalled(by: unit)
+            setMarked(unit, true)
             order.append(unit)
         }
-        for unit in requested { _ = followRequirements(of: unit, depth: 0) }
-        let reached = reachable(from: requested)
+        for unit in requested { _ = followRequirements(of: unit, depth: 0, giveUp: false) }
+        let reached = reachable(from: requested) { marked[$0] }
         return order.filter { reached.contains($0) }
+    }
+
+    /// Of `chosen`, what the units libsolv installed (`installed`) still reach from `roots`:
+    /// a chosen unit libsolv left out must not leave its requirements behind.
+    func reachable(from roots: [Int], within installed: Set<Int>, chosen: [Int]) -> [Int] {
+        let reached = reachable(from: roots.filter(installed.contains)) { installed.contains($0) }
+        return chosen.filter { reached.contains($0) }
+    }
+
+    /// A newer version marked for an installed name takes the installed one's place.
+    private mutating func replaceInstalled(by unit: Int) {
+        if let installed = installedByName[units[unit].name], installed != unit, marked[installed] { setMarked(installed, false) }
     }
 
     private mutating func markInstall(_ unit: Int, cause: (unit: Int, recommended: Bool), depth: Int) -> Bool {
         if marked[unit] { return true }
         guard depth < 3000, !failed.contains(unit), canInstall(unit) else { return false }
-        marked[unit] = true
+        let installed = installedByName[units[unit].name].flatMap { marked[$0] ? $0 : nil }
+        replaceInstalled(by: unit)
+        setMarked(unit, true)
         self.cause[unit] = cause
-        count(conflictsOf: unit, by: 1)
         order.append(unit)
-        if followRequirements(of: unit, depth: depth) { return true }
-        // apt discards the candidate; what it marked on the way stays marked, and only
-        // steers libsolv, which installs nothing that is not needed.
-        marked[unit] = false
-        count(conflictsOf: unit, by: -1)
+        if followRequirements(of: unit, depth: depth, giveUp: true) { return true }
+        // apt discards the candidate; what it marked on the way stays marked until the sweep.
+        setMarked(unit, false)
+        if let installed { setMarked(installed, true) }
         order.removeAll { $0 == unit }
         self.cause[unit] = nil
         failed.insert(unit)
         return false
     }
 
-    /// Marked units the given ones need, directly or through others: every marked provider of
-    /// every alternative counts, as in apt's autoremove pass.
-    private func reachable(from start: [Int]) -> Set<Int> {
+    /// Units needed by `start`, directly or through others, among those `counts` accepts:
+    /// every accepted provider of every alternative counts, as in apt's autoremove pass.
+    private func reachable(from start: [Int], counts: (Int) -> Bool) -> Set<Int> {
         var reached = Set(start), stack = start
         while let unit = stack.popLast() {
             let groups = relations[unit].requires + (followRecommends ? relations[unit].recommends : [])
             for alternative in groups.joined() {
-                for provider in providers(alternative.dep) where marked[provider] && reached.insert(provider).inserted {
+                for provider in providers(alternative.dep) where counts(provider) && reached.insert(provider).inserted {
                     stack.append(provider)
                 }
             }
@@ -122,10 +146,10 @@ struct AptChoices {
         return reached
     }
 
-    /// Follows the requirements of a marked unit; false when one cannot be met.
-    private mutating func followRequirements(of unit: Int, depth: Int) -> Bool {
+    /// Follows the requirements of a marked unit; false when one cannot be met (and `giveUp`).
+    private mutating func followRequirements(of unit: Int, depth: Int, giveUp: Bool) -> Bool {
         for group in relations[unit].requires where !isMet(group) {
-            guard candidates(group).contains(where: { markInstall($0, cause: (unit, false), depth: depth + 1) }) else { return false }
+            guard candidates(group).contains(where: { markInstall($0, cause: (unit, false), depth: depth + 1) }) || !giveUp else { return false }
         }
         if followRecommends {
             for group in relations[unit].recommends where !isMet(group) {
@@ -158,7 +182,13 @@ struct AptChoices {
             group.contains { providers($0.dep).contains { isCandidate[$0] && !failed.contains($0) } }
         }
         guard everyRequirementOffered else { return false }
-        if relations[unit].conflicts.contains(where: { providers($0).contains { marked[$0] && $0 != unit } }) { return false }
+        if relations[unit].conflicts.contains(where: { providers($0).contains { $0 != unit && standsInTheWay($0) } }) { return false }
         return clashes[unit, default: 0] == 0
+    }
+
+    /// A marked unit a new one must not clash with; an installed one with a newer version may
+    /// be moved on instead (apt upgrades it).
+    private func standsInTheWay(_ other: Int) -> Bool {
+        marked[other] && (isCandidate[other] || installedByName[units[other].name] != other)
     }
 }

@@ -15,6 +15,8 @@ package final class Resolver {
     /// Each unit's relations as AptChoices walks them (Debian units only: libsolv's own
     /// choices are dnf's, which is libsolv too).
     private var choiceRelations: [AptChoices.Relations] = []
+    /// Per unit, its recommendations' alternatives as pool ids.
+    private var recommendIDs: [[[SolverPool.ID]]] = []
     private var relationTexts: [[SolverPool.ID: String]] = []
     /// The capability each translated relation names, to list the versions that exist when
     /// none fits.
@@ -38,6 +40,7 @@ package final class Resolver {
             let recommended = unit.recommends.map { group in group.map(translate) }
             let either = { (group: [SolverPool.ID]) in group.reduce(0) { $0 == 0 ? $1 : self.pool.either($0, $1) } }
             let requires = alternatives.map(either)
+            recommendIDs.append(recommended)
             // A versioned provide offers exactly its version.
             let provides = unit.provides.map { provide -> SolverPool.ID in
                 guard let version = provide.version else { return pool.name(provide.capability) }
@@ -85,7 +88,7 @@ package final class Resolver {
     /// `recommends`, what the new units recommend comes too where it can.
     package func install(_ requested: [Int], locked: [Int], recommends: Bool = false) throws -> Outcome {
         try run(requested.map { .install(solvables[$0]) } + locked.map { .lock(solvables[$0]) }, action: "install",
-                choices: requested, recommends: recommends)
+                choices: requested, recommends: recommends, walkRecommends: recommends)
     }
 
     /// Moves the named installed units (or all when none is named) to the newest versions
@@ -101,7 +104,20 @@ package final class Resolver {
             newest[units[index].name] = index
         }
         let successors = newest.values.filter { $0 >= installedCount }.sorted()
-        return try run(jobs + locked.map { .lock(solvables[$0]) }, action: "update", choices: successors, recommends: recommends)
+        // Recommendations are left to libsolv, minus what the installed versions recommended
+        // already: as with apt, an update brings what a new version newly recommends, and
+        // what the user left out stays out.
+        let installedByName = Dictionary(units.indices.prefix(installedCount).map { (units[$0].name, $0) }, uniquingKeysWith: { first, _ in first })
+        var leftOut = Set<SolverPool.ID>()
+        for successor in successors {
+            guard let old = installedByName[units[successor].name] else { continue }
+            let already = Set(recommendIDs[old])
+            for group in recommendIDs[successor] where already.contains(group) {
+                leftOut.formUnion(group.flatMap { pool.providers(of: $0) }.filter { !pool.isInstalled($0) })
+            }
+        }
+        return try run(jobs + locked.map { .lock(solvables[$0]) } + leftOut.sorted().map { .disfavor($0) }, action: "update",
+                       choices: successors, recommends: recommends, walkRecommends: false)
     }
 
     /// Installed units that no explicitly installed unit needs, directly or through others.
@@ -127,30 +143,43 @@ package final class Resolver {
         }
     }
 
-    /// Solves `jobs`, preferring wherever libsolv has to choose what apt would mark for
-    /// `choices` (AptChoices).
-    private func run(_ jobs: [SolverPool.Job], action: String, choices: [Int], recommends: Bool) throws -> Outcome {
-        var apt = AptChoices(units: units, installedCount: installedCount, relations: choiceRelations, followRecommends: recommends) {
+    /// Solves `jobs`, installing where it can (and preferring wherever libsolv has to choose)
+    /// what apt would mark for `choices` (AptChoices). When libsolv leaves out a chosen unit,
+    /// the solve is repeated without what only that unit needed.
+    private func run(_ jobs: [SolverPool.Job], action: String, choices: [Int], recommends: Bool, walkRecommends: Bool) throws -> Outcome {
+        var apt = AptChoices(units: units, installedCount: installedCount, relations: choiceRelations, followRecommends: walkRecommends) {
             self.pool.providers(of: $0).compactMap { self.unitOf[$0] }
         }
-        let chosen = apt.choose(choices)
-        let preferences = chosen.map { SolverPool.Job.installIfPossible(solvables[$0]) } + chosen.map { .favor(solvables[$0]) }
-        let run = pool.solve(jobs + preferences, weakDependencies: recommends)
+        var chosen = apt.choose(choices)
+        var run = solve(jobs, preferring: chosen, recommends: recommends)
+        var after = Set(run.installedAfterwards().compactMap { unitOf[$0] })
+        if run.problemCount == 0, chosen.contains(where: { !after.contains($0) }) {
+            chosen = apt.reachable(from: choices, within: after, chosen: chosen)
+            run = solve(jobs, preferring: chosen, recommends: recommends)
+            after = Set(run.installedAfterwards().compactMap { unitOf[$0] })
+        }
         guard run.problemCount == 0 else { throw ResolutionError.unresolvable(action: action, reasons: explain(run.problems())) }
-        let after = run.installedAfterwards()
-        var outcome = Outcome(installed: after.compactMap { unitOf[$0] }.sorted(), requiredBy: [:])
-        for id in after where !pool.isInstalled(id) {
-            guard let unit = unitOf[id] else { continue }
-            // Why apt marked it, else what libsolv says brought it in.
-            if let cause = apt.cause[unit], after.contains(solvables[cause.unit]) {
-                if cause.recommended { outcome.recommendedBy[unit] = cause.unit } else { outcome.requiredBy[unit] = cause.unit }
+        var outcome = Outcome(installed: after.sorted(), requiredBy: [:])
+        for unit in after where unit >= installedCount {
+            let id = solvables[unit]
+            // A requirement names its needer (apt's, else libsolv's); a recommendation only
+            // when nothing requires the unit.
+            let cause = apt.cause[unit].flatMap { after.contains($0.unit) ? $0 : nil }
+            if let cause, !cause.recommended {
+                outcome.requiredBy[unit] = cause.unit
             } else if let source = run.requiredBy(id), let needer = unitOf[source] {
                 outcome.requiredBy[unit] = needer
+            } else if let cause {
+                outcome.recommendedBy[unit] = cause.unit
             } else if let source = run.recommendedBy(id), let recommender = unitOf[source] {
                 outcome.recommendedBy[unit] = recommender
             }
         }
         return outcome
+    }
+
+    private func solve(_ jobs: [SolverPool.Job], preferring chosen: [Int], recommends: Bool) -> SolverRun {
+        pool.solve(jobs + chosen.map { .installIfPossible(solvables[$0]) } + chosen.map { .favor(solvables[$0]) }, weakDependencies: recommends)
     }
 
     /// One sentence per distinct fact of each problem: the missing capability and who needs
@@ -190,14 +219,20 @@ package final class Resolver {
 
     private func name(_ id: SolverPool.ID) -> String { unitOf[id].map { units[$0].spec } ?? "" }
 
+    /// Every version each name or versioned provide exists at, built when an error first needs it.
+    private lazy var versionsOffered: [String: Set<String>] = {
+        var versions: [String: Set<String>] = [:]
+        for unit in units {
+            versions[unit.name, default: []].insert(unit.version)
+            for provide in unit.provides { if let version = provide.version { versions[provide.capability, default: []].insert(version) } }
+        }
+        return versions
+    }()
+
     /// " at a version that fits (there are 1.0-1, 1.5-1)" when the capability exists at other versions.
     private func existing(_ dep: SolverPool.ID, scheme: VersionScheme) -> String {
-        guard let capability = capabilities[dep] else { return "" }
-        let versions = units.flatMap { unit in
-            (unit.name == capability ? [unit.version] : []) + unit.provides.filter { $0.capability == capability }.compactMap(\.version)
-        }
-        guard !versions.isEmpty else { return "" }
-        let sorted = Set(versions).sorted { scheme.compare($0, $1) < 0 }
+        guard let capability = capabilities[dep], let versions = versionsOffered[capability], !versions.isEmpty else { return "" }
+        let sorted = versions.sorted { scheme.compare($0, $1) < 0 }
         let listed = sorted.count > 5 ? sorted.prefix(5).joined(separator: ", ") + " and \(sorted.count - 5) more" : sorted.joined(separator: ", ")
         return " at a version that fits (there \(sorted.count == 1 ? "is" : "are") \(listed))"
     }

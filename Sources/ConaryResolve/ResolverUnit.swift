@@ -13,7 +13,8 @@ package struct ResolverUnit {
     /// Hard requirements, Pre-Depends first (the order apt follows them in); each inner list
     /// is a set of alternatives.
     var requires: [[Dependency]] = []
-    /// Weak requirements (Debian Recommends, rpm weak dependencies), grouped the same way.
+    /// Weak requirements (Debian Recommends; the rpm reader does not read rpm's weak
+    /// dependencies yet), grouped the same way.
     var recommends: [[Dependency]] = []
     /// How apt ranks this unit among the providers of a virtual package.
     package var rank = ProviderRank()
@@ -100,15 +101,21 @@ package struct ResolverUnit {
 }
 
 /// What apt ranks the providers of one requirement by, after "is it the package the
-/// requirement names": Essential first, then the lower Priority (required 1 … extra 5; a
-/// package without the field counts as 0, as in apt's cache).
+/// requirement names": Essential first, then the lower Priority (required 1 … extra 5, an
+/// unknown word 5; an entry without the field, "", counts as 0, as in apt's cache). A
+/// priority not known at all (nil: a stored trove, an entry synced before Conary kept the
+/// field) counts as optional.
 package struct ProviderRank: Comparable, Sendable {
     package let essential: Bool
     package let priority: Int
 
-    package init(essential: Bool = false, priority: String? = "optional") {
+    package init(essential: Bool = false, priority: String? = nil) {
         self.essential = essential
-        self.priority = priority.map { Self.priorities[$0] ?? 5 } ?? 0
+        switch priority {
+        case nil: self.priority = 4
+        case ""?: self.priority = 0
+        case let word?: self.priority = Self.priorities[word.lowercased()] ?? 5
+        }
     }
 
     private static let priorities = ["required": 1, "important": 2, "standard": 3, "optional": 4, "extra": 5]

@@ -112,6 +112,8 @@ final class SolverPool {
         static func userInstalled(_ id: Id) -> Job { Job(how: SOLVER_USERINSTALLED | SOLVER_SOLVABLE, what: id) }
         /// When the solver must choose among candidates, it prefers `id` (later favors win).
         static func favor(_ id: Id) -> Job { Job(how: SOLVER_FAVOR | SOLVER_SOLVABLE, what: id) }
+        /// Never installs `id` as a recommendation (a hard requirement still may).
+        static func disfavor(_ id: Id) -> Job { Job(how: SOLVER_DISFAVOR | SOLVER_SOLVABLE, what: id) }
     }
 
     /// `weakDependencies`: install what newly installed solvables recommend, where it can be.

@@ -137,9 +137,24 @@ public struct Flavor: Equatable, Sendable, CustomStringConvertible {
     /// The flavor a foreign package's architecture field implies ("all", "noarch" and "any" imply none).
     package static func architecture(_ arch: String?) -> Flavor {
         guard let arch, !["all", "noarch", "any"].contains(arch) else { return .empty }
-        let names = ["amd64": "x86_64", "arm64": "aarch64", "i386": "x86", "i686": "x86", "armhf": "arm", "ppc64el": "ppc64le"]
         var flavor = Flavor()
-        flavor.architectures[names[arch] ?? arch] = [:]
+        flavor.architectures[machineNames[arch] ?? arch] = [:]
         return flavor
     }
+
+    /// Package architectures' names for machines (`uname -m`) where they differ.
+    private static let machineNames = ["amd64": "x86_64", "arm64": "aarch64", "i386": "x86", "i686": "x86", "armhf": "arm", "ppc64el": "ppc64le"]
+
+    /// Debian's name for this machine's architecture (amd64 on x86_64).
+    public static var hostDebianArchitecture: String {
+        let machine = host.architectures.keys.first { $0 != "x86" } ?? ""
+        return machineNames.first { $0.value == machine && $0.key != "i686" }?.key ?? machine
+    }
+
+    /// Debian's architecture names, which `foo:ARCH` may carry (dpkg-architecture -L, the
+    /// release and ports ones).
+    public static let debianArchitectures: Set<String> = [
+        "amd64", "arm64", "armel", "armhf", "i386", "mips64el", "mipsel", "ppc64el", "s390x", "riscv64", "x32", "alpha", "hppa",
+        "ia64", "loong64", "m68k", "powerpc", "ppc64", "sh4", "sparc64", "hurd-i386", "hurd-amd64",
+    ]
 }

@@ -8,8 +8,8 @@ import XCTest
 /// lists hold it (bookworm, bookworm-updates, bookworm-security: some 66,000 entries),
 /// synced into a root as three repositories and given to apt as the same three flat
 /// repositories with an empty private state. For each target, with and without Recommends,
-/// Conary must pick exactly apt's set. No difference remains; where one appears, the
-/// assertion names the packages on each side.
+/// Conary must pick exactly apt's set, versions included. No difference remains; where one
+/// appears, the assertion names the packages on each side.
 final class ArchiveResolutionTests: XCTestCase {
     private var scratch: Scratch!
 
@@ -41,13 +41,19 @@ final class ArchiveResolutionTests: XCTestCase {
             for target in Self.targets + [Array(Set(required)).sorted() + ["python3"]] {
                 let label = (target.count > 3 ? "the required set + python3" : target.joined(separator: " ")) + (recommends ? " with" : " without")
                     + " Recommends"
-                let wanted = try target.map { try XCTUnwrap(context.indexUnit(matching: try TroveSelection.Request($0)), $0) }
+                let wanted = try target.map { name in
+                    // Another release's lists (trixie, Ubuntu) need not hold these targets.
+                    guard let unit = context.indexUnit(matching: try TroveSelection.Request(name)) else {
+                        throw XCTSkip("SKIPPED: this machine's apt lists have no \(name); the targets are Debian 12's.")
+                    }
+                    return unit
+                }
                 let outcome = try context.resolver.install(wanted, locked: [], recommends: recommends)
-                let ours = Set(outcome.installed.map { context.resolver.units[$0].name })
-                let theirs = try apt.install(target, recommends: recommends)
+                let ours = Set(outcome.installed.map { context.resolver.units[$0].spec })
+                let theirs = Set(try apt.install(target, recommends: recommends).map { "\($0.key)=\($0.value)" })
                 XCTAssertEqual(ours.count, theirs.count, label)
-                XCTAssertEqual(ours.subtracting(theirs).sorted(), [], "\(label): only Conary picks these")
-                XCTAssertEqual(theirs.subtracting(ours).sorted(), [], "\(label): only apt picks these")
+                XCTAssertEqual(ours.subtracting(theirs).sorted(), [], "\(label): only Conary picks these (name=version)")
+                XCTAssertEqual(theirs.subtracting(ours).sorted(), [], "\(label): only apt picks these (name=version)")
             }
         }
     }

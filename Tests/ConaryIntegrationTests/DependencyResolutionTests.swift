@@ -1,5 +1,6 @@
 @testable import ConaryOperations
 import ConaryTestSupport
+import ConaryVersions
 import XCTest
 
 /// install, update, remove and autoremove over real packages built by dpkg-deb
@@ -89,6 +90,16 @@ final class DependencyResolutionTests: XCTestCase {
         XCTAssertEqual(why["app"], "explicit", "an update keeps the reason of what it replaces")
         XCTAssertEqual(why["liba"], "explicit")
         XCTAssertThrowsExactly(ConaryError.nothingToDo("Nothing to update: every trove is at its newest version."), try root.update([], command: "t"))
+    }
+
+    /// apt's qualifiers on a request: `:any`, `:native` and the native architecture name the
+    /// package itself; another architecture's build is refused in one sentence, changing nothing.
+    func testArchitectureQualifiersNameTheNativeBuildAndForeignOnesAreRefused() throws {
+        assertRefused(try root.install(["libb:i386"], command: "t"),
+                      mentions: ["libb:i386 asks for the i386 build", "foreign architectures (dpkg --add-architecture) are not supported yet"])
+        XCTAssertNil(try root.activeState(), "a refused request changes nothing")
+        try root.install(["libcore:any=1.0-1", "libb:native", "liba:\(Flavor.hostDebianArchitecture)=1.0-1"], recommends: false, command: "t")
+        XCTAssertEqual(try installed(), ["libcore": "1.0-1", "libb": "1.0-1", "liba": "1.0-1"])
     }
 
     func testUnsatisfiableRequestsExplainWhatIsMissingAndWhoNeedsIt() throws {

@@ -134,7 +134,7 @@ func publishRepository(_ debs: [String], in folder: String) throws -> String {
 /// What apt-get -s install picks for `packages` from an empty system that knows only the
 /// repository in `folder` (Scripts/private-apt.sh keeps apt's state beside it).
 func aptSimulation(_ packages: [String], repository folder: String) throws -> Set<String> {
-    try PrivateApt(state: folder + "-apt", repositories: [folder]).install(packages, recommends: false)
+    Set(try PrivateApt(state: folder + "-apt", repositories: [folder]).install(packages, recommends: false).keys)
 }
 
 /// apt with a private state that knows only the given flat repositories and nothing
@@ -148,11 +148,13 @@ struct PrivateApt {
         options = setup.output.split(separator: "\n").map(String.init)
     }
 
-    /// The names apt installs for `packages` from an empty system.
-    func install(_ packages: [String], recommends: Bool) throws -> Set<String> {
+    /// What apt installs for `packages` from an empty system: each name with its version
+    /// (from "Inst NAME (VERSION …)" lines).
+    func install(_ packages: [String], recommends: Bool) throws -> [String: String] {
         let plan = try runTool("apt-get", options + ["-o", "APT::Install-Recommends=\(recommends)", "-s", "install"] + packages)
         XCTAssertEqual(plan.status, 0, "apt-get -s could not resolve the request")
-        return Set(plan.output.split(separator: "\n").filter { $0.hasPrefix("Inst ") }.map { String($0.split(separator: " ")[1]) })
+        let lines = plan.output.split(separator: "\n").filter { $0.hasPrefix("Inst ") }.map { $0.split(separator: " ") }
+        return Dictionary(lines.map { (String($0[1]), $0.count > 2 ? String($0[2].dropFirst()) : "") }, uniquingKeysWith: { first, _ in first })
     }
 }
 

@@ -192,8 +192,9 @@ final class ResolverTests: XCTestCase {
         var catalog = Catalog()
         catalog.index("elogind", "252-1", priority: "optional", ["provides default-logind"])
         catalog.index("systemd", "252-1", priority: "important", ["provides default-logind"])
-        catalog.index("aterm", "1.0-1", priority: "optional", ["provides x-terminal-emulator"])
+        // Met last, so apt's tie-break takes it (not the alphabetical order libsolv would use).
         catalog.index("zterm", "1.0-1", priority: "optional", ["provides x-terminal-emulator"])
+        catalog.index("aterm", "1.0-1", priority: "optional", ["provides x-terminal-emulator"])
         catalog.index("session", "1.0-1", ["requires default-logind", "requires x-terminal-emulator"])
         catalog.index("busybox-shell", "1.0-1", priority: "optional", ["provides shell"])
         catalog.index("dash", "0.5-1", priority: "required", essential: true, ["provides shell"])
@@ -201,7 +202,7 @@ final class ResolverTests: XCTestCase {
         catalog.index("script", "1.0-1", ["requires shell"])
         let resolver = try resolver(catalog)
         XCTAssertEqual(specs(resolver, try resolver.install([try unit(resolver, "session=1.0-1")], locked: []).installed),
-                       ["session=1.0-1", "systemd=252-1", "zterm=1.0-1"])
+                       ["aterm=1.0-1", "session=1.0-1", "systemd=252-1"])
         XCTAssertEqual(specs(resolver, try resolver.install([try unit(resolver, "script=1.0-1")], locked: []).installed),
                        ["dash=0.5-1", "script=1.0-1"])
     }
@@ -229,6 +230,37 @@ final class ResolverTests: XCTestCase {
         let installed = try self.resolver(stored, installed: [docs, tool])
         XCTAssertEqual(installed.unneeded(explicit: [try unit(installed, "tool=1.0-1")]), [],
                        "what an explicit trove recommends is not removed as unneeded (apt keeps it too)")
+    }
+
+    /// An installed name is moved to its newest version when a requirement needs it, as apt
+    /// would, rather than the walk taking another alternative; and a requested package's
+    /// later requirements are still decided apt's way after one that needs the newer version.
+    func testAnInstalledNameMovesOnWhenARequirementNeedsItsNewerVersion() throws {
+        var catalog = Catalog()
+        let oldSSL = catalog.add("libssl", "1.0-1")
+        catalog.add("libssl", "1.1-1")
+        catalog.index("fast", "1.0-1", ["requires libssl >= 1.1-1"])
+        catalog.index("slow", "1.0-1")
+        catalog.index("libsystemd0", "252-1")
+        catalog.index("libelogind0", "252-1", ["provides libsystemd0 = 252-1"])
+        catalog.index("app", "1.0-1", ["requires fast | slow", "requires libssl >= 1.1-1", "requires libsystemd0"])
+        let resolver = try resolver(catalog, installed: [oldSSL])
+        XCTAssertEqual(specs(resolver, try resolver.install([try unit(resolver, "app=1.0-1")], locked: []).installed),
+                       ["app=1.0-1", "fast=1.0-1", "libssl=1.1-1", "libsystemd0=252-1"])
+    }
+
+    /// An update brings what a new version newly recommends, not what the installed version
+    /// recommended already and the user left out.
+    func testUpdateBringsOnlyNewRecommendations() throws {
+        var catalog = Catalog()
+        catalog.add("docs", "1.0-1")
+        catalog.add("manual", "1.0-1")
+        let tool1 = catalog.add("tool", "1.0-1", ["recommends docs"])
+        catalog.add("tool", "2.0-1", ["recommends docs", "recommends manual"])
+        let resolver = try resolver(catalog, installed: [tool1])
+        let outcome = try resolver.update([], locked: [], recommends: true)
+        XCTAssertEqual(specs(resolver, outcome.installed), ["manual=1.0-1", "tool=2.0-1"])
+        XCTAssertEqual(outcome.recommendedBy[try unit(resolver, "manual=1.0-1")], try unit(resolver, "tool=2.0-1"))
     }
 
     func testDebianReplacesTakesThePlaceOnlyOfTheVersionsItConflictsWith() throws {

@@ -77,7 +77,8 @@ package struct DebianIndex {
         return Entry(name: name, version: version, architecture: fields["architecture"] ?? "all",
                      filename: filename, size: size, sha256: sha256,
                      summary: fields["description"].map { String($0.prefix { $0 != "\n" }) }, relationFields: relationFields,
-                     priority: fields["priority"], essential: fields["essential"] == "yes",
-                     installedSize: fields["installed-size"].flatMap { Int64($0) }.flatMap { $0.multipliedReportingOverflow(by: 1024).overflow ? nil : $0 * 1024 })
+                     // "" records an entry without the field (apt ranks it first); NULL, one synced before Conary kept it.
+                     priority: fields["priority"]?.lowercased() ?? "", essential: fields["essential"]?.lowercased() == "yes",
+                     installedSize: fields["installed-size"].flatMap { Int64($0) }.flatMap { (0...Int64.max / 1024).contains($0) ? $0 * 1024 : nil })
     }
 }
