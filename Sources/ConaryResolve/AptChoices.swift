@@ -35,7 +35,7 @@ struct AptChoices {
     let relations: [Relations]
     let providers: (SolverPool.ID) -> [Int]
     /// Installed units count as marked from the start; a newer version marked for the same
-    /// name takes its place (`replaced`).
+    /// name takes its place (`replaceInstalled`).
     private var marked: [Bool]
     /// Units apt's candidate choice offers: each name's newest version (an installed one
     /// still meets what it meets while it stays).
