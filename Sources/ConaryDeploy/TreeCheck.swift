@@ -127,15 +127,12 @@ public struct TreeCheck {
     }
 
     private func compareContents(_ files: [(path: String, node: ArenaTree.Node)], in usr: Int32) throws -> [TreeProblem] {
-        var mismatched = [Bool](repeating: false, count: files.count)
-        try mismatched.withUnsafeMutableBufferPointer { flags in
-            try Parallel.forEach(files.count, makeContext: { ReadBuffer() }) { index, buffer in
-                let (path, node) = files[index]
-                guard case let .regular(objectID, _) = node.kind else { return }
-                let file = try Descriptor.open(path, relativeTo: usr, flags: O_RDONLY | O_NOFOLLOW)
-                if verified.contains(FileIdentity(try file.stat())) { return }
-                flags[index] = try ObjectStore.objectID(of: file.fd, path: "/usr/" + path, buffer: buffer) != objectID
-            }
+        let mismatched = try Parallel.map(files.count, makeContext: { ReadBuffer() }) { index, buffer -> Bool in
+            let (path, node) = files[index]
+            guard case let .regular(objectID, _) = node.kind else { return false }
+            let file = try Descriptor.open(path, relativeTo: usr, flags: O_RDONLY | O_NOFOLLOW)
+            if verified.contains(FileIdentity(try file.stat())) { return false }
+            return try ObjectStore.objectID(of: file.fd, path: "/usr/" + path, buffer: buffer) != objectID
         }
         return files.indices.filter { mismatched[$0] }.map {
             TreeProblem(kind: .modified, path: "/usr/" + files[$0].path, detail: "content or extended attributes changed")

@@ -71,16 +71,13 @@ extension ConaryRoot {
     private func examine(_ depth: TreeCheck.Depth) throws -> FsckReport {
         let (records, digests) = try database.read { (try $0.objectSizes(), try $0.verityDigests()) }
         let sealing = try store.sealing
-        var results = [ObjectExamination](repeating: ObjectExamination(), count: records.count)
-        try results.withUnsafeMutableBufferPointer { slots in
-            try Parallel.forEach(records.count, makeContext: { ReadBuffer() }) { index, buffer in
-                let (id, size) = records[index]
-                slots[index] = try examineObject(id, size: size, recordedDigest: sealing == .supported ? digests[id] : nil,
-                                                 sealing: sealing, depth: depth, buffer: buffer)
-            }
+        let results = try Parallel.map(records.count, makeContext: { ReadBuffer() }) { index, buffer in
+            let (id, size) = records[index]
+            return try examineObject(id, size: size, recordedDigest: sealing == .supported ? digests[id] : nil,
+                                     sealing: sealing, depth: depth, buffer: buffer)
         }
         let faults = records.indices.compactMap { index in
-            results[index].fault.map { ObjectFault(id: records[index].id, isMissing: $0 == Self.missingObject, detail: $0) }
+            results[index].fault.map { ObjectFault(id: records[index].id, isMissing: results[index].isMissing, detail: $0) }
         }
         let verified = Set(results.compactMap(\.identity))
         let known = Set(records.map(\.id))
@@ -101,6 +98,8 @@ extension ConaryRoot {
 
     private struct ObjectExamination {
         var fault: String?
+        /// The fault is that the store has no file for it.
+        var isMissing = false
         /// The inode, when a full check proved the content good.
         var identity: FileIdentity?
         /// On a store that seals: not sealed, or sealed with no digest recorded.
@@ -113,10 +112,8 @@ extension ConaryRoot {
     private func examineObject(_ id: String, size: Int64, recordedDigest: String?, sealing: FSVerity.Support, depth: TreeCheck.Depth,
                                buffer: ReadBuffer) throws -> ObjectExamination {
         let fault = { (detail: String) in ObjectExamination(fault: detail) }
-        guard let st = store.identity(of: id) else { return fault(Self.missingObject) }
-        guard FileSystem.isRegular(st) else { return fault("not a regular file") }
-        if Int64(st.st_size) != size { return fault("size \(st.st_size), expected \(size)") }
-        if st.st_mtim.tv_sec != 0 || st.st_mtim.tv_nsec != 0 { return fault("written to since it was stored (its mtime is no longer 0)") }
+        guard let st = store.identity(of: id) else { return ObjectExamination(fault: ObjectStore.Damage.missing.description, isMissing: true) }
+        if let damage = ObjectStore.damage(of: st, size: size) { return fault(damage.description) }
         var examination = ObjectExamination()
         if sealing == .supported {
             let measured = try store.verityDigest(id)
@@ -136,8 +133,6 @@ extension ConaryRoot {
         examination.identity = FileIdentity(st)
         return examination
     }
-
-    private static let missingObject = "missing from the store"
 
     /// A tree on disk of a state the database keeps (active or archived), with the tree its
     /// records describe.
@@ -306,12 +301,9 @@ extension ConaryRoot {
         guard try store.sealing == .supported else { return [] }
         let (records, digests) = try database.read { (try $0.objectSizes(), try $0.verityDigests()) }
         let candidates = records.map(\.id).filter { digests[$0] == nil && store.contains($0) }
-        var sealed = [String?](repeating: nil, count: candidates.count)
-        try sealed.withUnsafeMutableBufferPointer { slots in
-            try Parallel.forEach(candidates.count, makeContext: { ReadBuffer() }) { index, buffer in
-                guard try store.matchesID(candidates[index], buffer: buffer) else { return }
-                slots[index] = try store.seal(candidates[index])
-            }
+        let sealed = try Parallel.map(candidates.count, makeContext: { ReadBuffer() }) { index, buffer -> String? in
+            guard try store.matchesID(candidates[index], buffer: buffer) else { return nil }
+            return try store.seal(candidates[index])
         }
         let digestsFound = candidates.indices.compactMap { index in sealed[index].map { (candidates[index], $0) } }
         try database.write { session in

@@ -31,14 +31,35 @@ public final class ObjectStore: @unchecked Sendable {
         FileSystem.exists(ObjectStore.relativePath(id), relativeTo: directory.fd)
     }
 
-    /// Whether the store holds object `id` as it was stored: a regular file of `size` bytes
-    /// that still has the canonical mtime (a write through any of its links moves it). An
-    /// import that brings the content of a damaged object replaces it.
-    package func holdsIntact(_ id: String, size: Int64) -> Bool {
-        guard let st = identity(of: id) else { return false }
-        return FileSystem.isRegular(st) && Int64(st.st_size) == size
-            && st.st_mtim.tv_sec == ObjectStore.canonicalMTime.tv_sec && st.st_mtim.tv_nsec == ObjectStore.canonicalMTime.tv_nsec
+    /// How object `id` is no longer as it was stored, seen without reading it.
+    package enum Damage: Equatable, CustomStringConvertible {
+        case missing, notRegular
+        case wrongSize(actual: Int64, expected: Int64)
+        /// Its mtime left the canonical one: a write through any of its links moves it.
+        case writtenTo
+
+        package var description: String {
+            switch self {
+            case .missing: return "missing from the store"
+            case .notRegular: return "not a regular file"
+            case let .wrongSize(actual, expected): return "size \(actual), expected \(expected)"
+            case .writtenTo: return "written to since it was stored (its mtime is no longer 0)"
+            }
+        }
     }
+
+    /// What is wrong with a stored object (recorded as `size` bytes) by its metadata `st`: nil
+    /// when it is a regular file of that size with the canonical mtime.
+    package static func damage(of st: stat, size: Int64) -> Damage? {
+        guard FileSystem.isRegular(st) else { return .notRegular }
+        if Int64(st.st_size) != size { return .wrongSize(actual: Int64(st.st_size), expected: size) }
+        if st.st_mtim.tv_sec != ObjectStore.canonicalMTime.tv_sec || st.st_mtim.tv_nsec != ObjectStore.canonicalMTime.tv_nsec { return .writtenTo }
+        return nil
+    }
+
+    /// Whether the store holds object `id` as it was stored. An import that brings the
+    /// content of a damaged object replaces it.
+    package func holdsIntact(_ id: String, size: Int64) -> Bool { identity(of: id).map { Self.damage(of: $0, size: size) == nil } ?? false }
 
     package func openObject(_ id: String) throws -> Descriptor {
         try Descriptor.open(ObjectStore.relativePath(id), relativeTo: directory.fd, flags: O_RDONLY | O_NOFOLLOW)

@@ -28,12 +28,18 @@ package enum Parallel {
         if let firstError { throw firstError }
     }
 
-    /// `transform` of 0..<count, computed as `forEach` does, in index order.
-    package static func map<Result>(_ count: Int, _ transform: (Int) throws -> Result) throws -> [Result] {
+    /// `transform` of 0..<count, computed as `forEach` does (with a per-worker context), in
+    /// index order.
+    package static func map<Result, Context>(_ count: Int, makeContext: () -> Context,
+                                             _ transform: (Int, Context) throws -> Result) throws -> [Result] {
         var results = [Result?](repeating: nil, count: count)
         try results.withUnsafeMutableBufferPointer { slots in
-            try forEach(count, makeContext: {}) { index, _ in slots[index] = try transform(index) }
+            try forEach(count, makeContext: makeContext) { index, context in slots[index] = try transform(index, context) }
         }
         return results.map { $0! }
+    }
+
+    package static func map<Result>(_ count: Int, _ transform: (Int) throws -> Result) throws -> [Result] {
+        try map(count, makeContext: {}) { index, _ in try transform(index) }
     }
 }
