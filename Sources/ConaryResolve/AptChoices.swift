@@ -54,22 +54,19 @@ struct AptChoices {
     /// Per unit, how many marked units conflict with it.
     private var clashes: [Int: Int] = [:]
 
-    init(units: [ResolverUnit], installedCount: Int, relations: [Relations], followRecommends: Bool,
-         providers: @escaping (SolverPool.ID) -> [Int]) {
+    /// `newest`: each name's newest unit; `installedByName`: each installed name's unit.
+    init(units: [ResolverUnit], installedCount: Int, newest: [String: Int], installedByName: [String: Int], relations: [Relations],
+         followRecommends: Bool, providers: @escaping (SolverPool.ID) -> [Int]) {
         self.units = units
         self.relations = relations
         self.providers = providers
         self.followRecommends = followRecommends
         marked = units.indices.map { $0 < installedCount }
-        var newest: [String: Int] = [:], nameOrder: [String: Int] = [:]
-        for index in units.indices {
-            if nameOrder[units[index].name] == nil { nameOrder[units[index].name] = index }
-            if let current = newest[units[index].name], units[current].scheme.compare(units[current].version, units[index].version) >= 0 { continue }
-            newest[units[index].name] = index
-        }
+        var nameOrder: [String: Int] = [:]
+        for index in units.indices where nameOrder[units[index].name] == nil { nameOrder[units[index].name] = index }
         self.nameOrder = nameOrder
         isCandidate = units.indices.map { newest[units[$0].name] == $0 }
-        installedByName = Dictionary(units.indices.prefix(installedCount).map { (units[$0].name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.installedByName = installedByName
         // An installed unit with a newer version may be moved on, so only the newest ones'
         // conflicts stand in the way.
         for unit in 0..<installedCount where isCandidate[unit] { count(conflictsOf: unit, by: 1) }

@@ -15,6 +15,10 @@ package final class Resolver {
     /// Each unit's relations as AptChoices walks them (Debian units only: libsolv's own
     /// choices are dnf's, which is libsolv too).
     private var choiceRelations: [AptChoices.Relations] = []
+    /// Each name's newest unit (the first one on a tie, so an installed one), and each
+    /// installed name's unit.
+    private let newest: [String: Int]
+    private let installedByName: [String: Int]
     /// Per unit, its recommendations' alternatives as pool ids.
     private var recommendIDs: [[[SolverPool.ID]]] = []
     private var relationTexts: [[SolverPool.ID: String]] = []
@@ -24,8 +28,16 @@ package final class Resolver {
     private var translated: [TranslationKey: SolverPool.ID] = [:]
 
     package init(_ universe: ResolverUniverse) {
-        units = universe.installed + universe.available
+        let units = universe.installed + universe.available
+        self.units = units
         installedCount = universe.installed.count
+        var newest: [String: Int] = [:]
+        for (index, unit) in units.enumerated() {
+            if let current = newest[unit.name], units[current].scheme.compare(units[current].version, unit.version) >= 0 { continue }
+            newest[unit.name] = index
+        }
+        self.newest = newest
+        installedByName = Dictionary(units.indices.prefix(universe.installed.count).map { (units[$0].name, $0) }, uniquingKeysWith: { first, _ in first })
         let debianLike = units.filter { $0.scheme == .deb || $0.scheme == .arch }.count
         pool = SolverPool(semantics: debianLike * 2 >= units.count ? .debian : .rpm)
         var ladder = VersionLadder()
@@ -98,16 +110,11 @@ package final class Resolver {
         // apt follows the requirements of each newer version as it would for an install;
         // pinned names stay where they are.
         let updating = (named.isEmpty ? Array(0..<installedCount) : named).filter { !locked.contains($0) }
-        var newest = Dictionary(updating.map { (units[$0].name, $0) }, uniquingKeysWith: { first, _ in first })
-        for index in units.indices.dropFirst(installedCount) {
-            guard let current = newest[units[index].name], units[current].scheme.compare(units[current].version, units[index].version) < 0 else { continue }
-            newest[units[index].name] = index
-        }
-        let successors = newest.values.filter { $0 >= installedCount }.sorted()
+        // On a tie the installed unit is the newest (it comes first), so it has no successor.
+        let successors = Set(updating.compactMap { newest[units[$0].name] }).filter { $0 >= installedCount }.sorted()
         // Recommendations are left to libsolv, minus what the installed versions recommended
         // already: as with apt, an update brings what a new version newly recommends, and
         // what the user left out stays out.
-        let installedByName = Dictionary(units.indices.prefix(installedCount).map { (units[$0].name, $0) }, uniquingKeysWith: { first, _ in first })
         var leftOut = Set<SolverPool.ID>()
         for successor in successors {
             guard let old = installedByName[units[successor].name] else { continue }
@@ -147,7 +154,8 @@ package final class Resolver {
     /// what apt would mark for `choices` (AptChoices). When libsolv leaves out a chosen unit,
     /// the solve is repeated without what only that unit needed.
     private func run(_ jobs: [SolverPool.Job], action: String, choices: [Int], recommends: Bool, walkRecommends: Bool) throws -> Outcome {
-        var apt = AptChoices(units: units, installedCount: installedCount, relations: choiceRelations, followRecommends: walkRecommends) {
+        var apt = AptChoices(units: units, installedCount: installedCount, newest: newest, installedByName: installedByName,
+                             relations: choiceRelations, followRecommends: walkRecommends) {
             self.pool.providers(of: $0).compactMap { self.unitOf[$0] }
         }
         var chosen = apt.choose(choices)
