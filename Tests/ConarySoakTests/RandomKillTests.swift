@@ -130,6 +130,7 @@ final class RandomKillTests: XCTestCase {
         var choices: [[String]] = [["install", "app=\(app % 3 + 1)"],
                                    installed.contains { $0.name == "extra" } ? ["remove", "extra"] : ["install", "extra"],
                                    ["gc"]]
+        if app < 3 { choices.append(["update", "app"]) }
         if let parent = active.parent, archived.contains(parent) { choices.append(["rollback"]) }
         if !archived.isEmpty { choices.append(["state", "activate", String(archived[random.next(archived.count)])]) }
         return choices[random.next(choices.count)]
